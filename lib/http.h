@@ -1,0 +1,106 @@
+/* http.h: the plain request and response structs, cookies, error bodies. */
+#ifndef BOARD_HTTP_H
+#define BOARD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "board.h"
+
+/* Request bodies above this are 413 (API.md: 65,536 allowed, 65,537 not). */
+#define HTTP_BODY_MAX 65536
+
+/*
+ * One request, as the front server described it. All strings are owned by
+ * the struct (filled by the FastCGI I/O module or by a test) and freed by
+ * req_reset(); absent headers are NULL.
+ */
+struct req {
+	char *method;		/* REQUEST_METHOD */
+	char *path;		/* REQUEST_URI before '?', percent-decoding not done */
+	char *query;		/* after '?', or NULL */
+	char *content_type;	/* CONTENT_TYPE; "" counts as absent */
+	long long content_length; /* CONTENT_LENGTH, -1 if absent */
+	char *cookie;		/* HTTP_COOKIE */
+	char *origin;		/* HTTP_ORIGIN */
+	char *host;		/* HTTP_HOST */
+	char *server_port;	/* SERVER_PORT */
+	char *remote_addr;	/* REMOTE_ADDR */
+	char *forwarded_for;	/* HTTP_X_FORWARDED_FOR */
+	bool https;		/* HTTPS=on */
+	struct buf body;	/* at most HTTP_BODY_MAX bytes */
+	bool body_too_large;	/* the client sent more than HTTP_BODY_MAX */
+};
+
+/* One response. */
+struct resp {
+	int status;		/* 0 until a handler sets it */
+	struct buf headers;	/* extra "Name: value\r\n" lines */
+	struct buf body;
+};
+
+void req_init(struct req *r);
+/* Frees everything the request holds and makes it empty for reuse. */
+void req_reset(struct req *r);
+void resp_init(struct resp *r);
+void resp_reset(struct resp *r);
+void resp_cleanup(struct resp *r);
+
+/* Adds a header line; name and value must not hold CR or LF. */
+void resp_header(struct resp *r, const char *name, const char *value);
+
+/*
+ * Sets status and a JSON body (the caller's text, already serialized) with
+ * the content type and Cache-Control of API.md.
+ */
+void resp_json(struct resp *r, int status, const char *json, size_t len);
+
+/* A status with no body (204). */
+void resp_empty(struct resp *r, int status);
+
+/*
+ * Sets an API.md error: {"error": code, "message": message} plus "field"
+ * when field is not NULL.
+ */
+void resp_error(struct resp *r, int status, const char *code,
+    const char *message, const char *field);
+
+/*
+ * Maps an error code to its API.md status and error (the one table that
+ * speaks HTTP for libboard's codes): EINVAL 400 invalid_field, ENOTFOUND
+ * 404 not_found, EEXIST 409, EDENIED 403 forbidden, EUNAVAIL and
+ * EINTERNAL 503 unavailable. message may be NULL for a stock text.
+ */
+void resp_error_from(struct resp *r, enum board_err err, const char *message,
+    const char *field);
+
+/*
+ * Finds cookie name in a Cookie header and returns its value
+ * percent-decoded (caller frees), or NULL. The first occurrence wins, as
+ * in the cookie package that express-session uses.
+ */
+char *http_cookie_get(const char *header, const char *name);
+
+/*
+ * Finds a query parameter (form-decoded, caller frees) or returns NULL.
+ * *dup is set when it appears more than once.
+ */
+char *http_query_get(const char *query, const char *name, bool *dup);
+
+/* Percent-encodes s as encodeURIComponent does (caller frees). */
+char *http_uri_encode(const char *s);
+
+/*
+ * true when the media type is application/json, compared case-insensitively,
+ * parameters allowed (API.md).
+ */
+bool http_is_json_type(const char *content_type);
+
+/*
+ * true when the Origin header is absent or names the request's own host
+ * (API.md bad_origin). Host may lack the port (Debian's nginx sends $host):
+ * then the origin's port must be its scheme's default or SERVER_PORT.
+ */
+bool http_origin_ok(const struct req *r);
+
+#endif

@@ -1,0 +1,130 @@
+/* store.h: the document-store interface (users, posts) and its backends. */
+#ifndef BOARD_STORE_H
+#define BOARD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "board.h"
+#include "conf.h"
+
+/* Ids are 24 lower-case hex digits in both backends (a MongoDB ObjectId). */
+#define STORE_ID_LEN 24
+
+struct user {
+	char id[STORE_ID_LEN + 1];
+	char *username;
+	char *pwhash;
+};
+
+struct post {
+	char id[STORE_ID_LEN + 1];
+	char *title;
+	char *content;
+	char author_id[STORE_ID_LEN + 1];
+	char *author_name;
+	int64_t created_ms;
+	int64_t updated_ms;
+};
+
+/* Where a page of posts starts: strictly after (created_ms, id). */
+struct store_cursor {
+	int64_t created_ms;
+	char id[STORE_ID_LEN + 1];
+};
+
+struct post_list {
+	struct post *v;
+	size_t n;
+};
+
+void user_init(struct user *u);
+void user_cleanup(struct user *u);
+void post_init(struct post *p);
+void post_cleanup(struct post *p);
+void post_list_init(struct post_list *l);
+void post_list_cleanup(struct post_list *l);
+
+/* true when s is a well-formed id (24 lower-case hex digits). */
+bool store_id_is_valid(const char *s);
+
+/*
+ * A backend. Every function returns BOARD_OK, the code named, or
+ * BOARD_EUNAVAIL when the backend cannot be reached (after logging once
+ * why); backends reconnect by themselves on next use.
+ */
+struct store_ops {
+	const char *name;
+	enum board_err (*ping)(void *impl);
+	/* BOARD_EEXIST when the username is taken (also when racing). */
+	enum board_err (*user_create)(void *impl, const char *username,
+	    const char *pwhash, struct user *out);
+	/* BOARD_ENOTFOUND. */
+	enum board_err (*user_find_by_name)(void *impl, const char *username,
+	    struct user *out);
+	enum board_err (*user_set_hash)(void *impl, const char *user_id,
+	    const char *pwhash);
+	/* Stores a post by author (id, name) with created = updated = now. */
+	enum board_err (*post_create)(void *impl, const char *author_id,
+	    const char *author_name, const char *title, size_t title_len,
+	    const char *content, size_t content_len, int64_t now_ms,
+	    struct post *out);
+	/* BOARD_ENOTFOUND (also for a malformed id). primary: read one's
+	 * own write (no replica). */
+	enum board_err (*post_find)(void *impl, const char *id, bool primary,
+	    struct post *out);
+	/* Sets the fields given (NULL = keep) and updated = now; returns the
+	 * new post. BOARD_ENOTFOUND. */
+	enum board_err (*post_update)(void *impl, const char *id,
+	    const char *title, size_t title_len, const char *content,
+	    size_t content_len, int64_t now_ms, struct post *out);
+	/* BOARD_ENOTFOUND. */
+	enum board_err (*post_delete)(void *impl, const char *id);
+	/* Up to limit posts, newest first (created desc, id desc), strictly
+	 * after cursor when it is not NULL. */
+	enum board_err (*post_list)(void *impl, const struct store_cursor *after,
+	    int limit, struct post_list *out);
+	void (*close)(void *impl);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *impl;
+};
+
+/*
+ * Opens the backend the configuration names: MongoDB when mongodb_uri is
+ * set, else SQLite at db_path; creates schema/indexes. On failure returns
+ * BOARD_EINVAL/BOARD_EUNAVAIL with *errmsg naming the setting.
+ */
+enum board_err store_open(const struct conf *c, struct store **out,
+    char **errmsg);
+void store_close(struct store *st);
+
+/* Backend constructors (store-sqlite.c, store-mongo.c). */
+enum board_err store_sqlite_open(const struct conf *c, struct store *st,
+    char **errmsg);
+enum board_err store_mongo_open(const struct conf *c, struct store *st,
+    char **errmsg);
+
+/* Makes a new id: 4 bytes of seconds then 8 random bytes, in hex. */
+void store_id_new(char out[STORE_ID_LEN + 1]);
+
+/* Encodes a cursor as an opaque URL-safe string (caller frees). */
+char *store_cursor_encode(const struct store_cursor *c);
+/* Decodes one; BOARD_EINVAL for anything we did not make. */
+enum board_err store_cursor_decode(const char *s, struct store_cursor *out);
+
+/* Convenience wrappers: st->ops->f(st->impl, ...). */
+#define store_ping(st) ((st)->ops->ping((st)->impl))
+#define store_user_create(st, ...) ((st)->ops->user_create((st)->impl, __VA_ARGS__))
+#define store_user_find_by_name(st, ...) ((st)->ops->user_find_by_name((st)->impl, __VA_ARGS__))
+#define store_user_set_hash(st, ...) ((st)->ops->user_set_hash((st)->impl, __VA_ARGS__))
+#define store_post_create(st, ...) ((st)->ops->post_create((st)->impl, __VA_ARGS__))
+#define store_post_find(st, ...) ((st)->ops->post_find((st)->impl, __VA_ARGS__))
+#define store_post_update(st, ...) ((st)->ops->post_update((st)->impl, __VA_ARGS__))
+#define store_post_delete(st, ...) ((st)->ops->post_delete((st)->impl, __VA_ARGS__))
+#define store_post_list(st, ...) ((st)->ops->post_list((st)->impl, __VA_ARGS__))
+
+#endif
