@@ -1,0 +1,421 @@
+/* secret.c: session secrets (file or AWS), HMAC, CSPRNG ids, comparison. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "board.h"
+#include "log.h"
+#include "secret.h"
+#include "secret-aws.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+#define SECRET_FILE_DEFAULT	LOCALSTATEDIR "/lib/board/session-secret"
+#define SECRET_FILE_MAX		65536	/* bytes; a secret file is tiny */
+#define SECRET_NEW_BYTES	32
+#define SECRET_REFRESH_DEFAULT	300	/* seconds */
+#define SECRET_MISS_PERIOD	10	/* seconds between re-reads on a miss */
+
+static void
+secret_sodium_init(void)
+{
+	static bool done;
+
+	/* Idempotent; needed before randombytes_buf on some systems. */
+	if (!done) {
+		if (sodium_init() < 0) {
+			log_err("secret: sodium_init failed");
+			abort();
+		}
+		done = true;
+	}
+}
+
+void
+secrets_init(struct secrets *s)
+{
+	s->v = NULL;
+	s->n = 0;
+}
+
+void
+secrets_cleanup(struct secrets *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		sodium_memzero(s->v[i].key, s->v[i].len);
+		free(s->v[i].key);
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+void
+secrets_add(struct secrets *s, const void *key, size_t len)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].len == len && memcmp(s->v[i].key, key, len) == 0)
+			return;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n].key = xmalloc(len);
+	memcpy(s->v[s->n].key, key, len);
+	s->v[s->n].len = len;
+	s->n++;
+}
+
+/* Same secrets in the same order. */
+static bool
+secrets_same(const struct secrets *a, const struct secrets *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].len != b->v[i].len ||
+		    memcmp(a->v[i].key, b->v[i].key, a->v[i].len) != 0)
+			return false;
+	return true;
+}
+
+static char *
+secret_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+secret_errmsg(const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_steal(&b);
+}
+
+/* Splits text into lines; each non-blank line (CR/LF trimmed) is a secret. */
+static void
+secrets_parse(const char *text, size_t len, struct secrets *out)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl != NULL ? nl : end;
+		const char *le = e;
+
+		while (le > p && (le[-1] == '\r' || le[-1] == '\n'))
+			le--;
+		if (le > p)
+			secrets_add(out, p, (size_t)(le - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
+/*
+ * Makes the file with a new random secret, atomically: a temporary file in
+ * the same directory is written, synced, then linked to path, which fails
+ * when another process made it first (then its secret is the one to use).
+ * BOARD_EEXIST in that case.
+ */
+static enum board_err
+secret_file_create(const char *path, char **errmsg)
+{
+	unsigned char raw[SECRET_NEW_BYTES];
+	char hex[SECRET_NEW_BYTES * 2 + 2];
+	struct buf tmp;
+	int fd = -1;
+	enum board_err rc = BOARD_EINVAL;
+	size_t len;
+
+	buf_init(&tmp);
+	buf_printf(&tmp, "%s.XXXXXX", path);
+	secret_random(raw, sizeof(raw));
+	sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+	len = strlen(hex);
+	hex[len++] = '\n';
+
+	fd = mkstemp(tmp.data);
+	if (fd < 0) {
+		*errmsg = secret_errmsg("secret file %s: cannot create: %s",
+		    path, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || write(fd, hex, len) != (ssize_t)len ||
+	    fsync(fd) < 0) {
+		*errmsg = secret_errmsg("secret file %s: cannot write: %s",
+		    path, strerror(errno));
+		unlink(tmp.data);
+		goto out;
+	}
+	if (link(tmp.data, path) < 0) {
+		if (errno == EEXIST)
+			rc = BOARD_EEXIST;
+		else
+			*errmsg = secret_errmsg("secret file %s: cannot create:"
+			    " %s", path, strerror(errno));
+		unlink(tmp.data);
+		goto out;
+	}
+	unlink(tmp.data);
+	log_info("secret: made a new session secret in %s", path);
+	rc = BOARD_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(hex, sizeof(hex));
+	buf_cleanup(&tmp);
+	return rc;
+}
+
+enum board_err
+secret_file_load(const char *path, bool create, struct secrets *out,
+    char **errmsg)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+	enum board_err rc = BOARD_EINVAL;
+	struct secrets got;
+
+	secrets_init(&got);
+	*errmsg = NULL;
+	for (int tries = 0; fd < 0; tries++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno != ENOENT || !create || tries > 0) {
+			*errmsg = secret_errmsg("secret file %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		rc = secret_file_create(path, errmsg);
+		if (rc != BOARD_OK && rc != BOARD_EEXIST)
+			goto out;
+		rc = BOARD_EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*errmsg = secret_errmsg("secret file %s: not a regular file",
+		    path);
+		goto out;
+	}
+	if (st.st_mode & 077)
+		log_warn("secret: %s is readable by others (mode %04o);"
+		    " chmod 0600 it", path, (unsigned)(st.st_mode & 07777));
+	if (st.st_size > SECRET_FILE_MAX) {
+		*errmsg = secret_errmsg("secret file %s: larger than %d bytes",
+		    path, SECRET_FILE_MAX);
+		goto out;
+	}
+	text = xmalloc(SECRET_FILE_MAX + 1);
+	while (len < SECRET_FILE_MAX) {
+		n = read(fd, text + len, SECRET_FILE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*errmsg = secret_errmsg("secret file %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	secrets_parse(text, len, &got);
+	if (got.n == 0) {
+		*errmsg = secret_errmsg("secret file %s: holds no secret", path);
+		goto out;
+	}
+	for (size_t i = 0; i < got.n; i++)
+		secrets_add(out, got.v[i].key, got.v[i].len);
+	rc = BOARD_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (text != NULL) {
+		sodium_memzero(text, SECRET_FILE_MAX + 1);
+		free(text);
+	}
+	secrets_cleanup(&got);
+	return rc;
+}
+
+void
+secret_sign(const struct secret *key, const char *msg, size_t len,
+    char out[SECRET_SIG_LEN + 1])
+{
+	crypto_auth_hmacsha256_state st;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+
+	secret_sodium_init();
+	/* _init takes a key of any length, as Node's createHmac does. */
+	crypto_auth_hmacsha256_init(&st, key->key, key->len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, SECRET_SIG_LEN + 1, mac, sizeof(mac),
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void
+secret_random_id(char out[SECRET_ID_LEN + 1])
+{
+	unsigned char raw[24];
+
+	secret_random(raw, sizeof(raw));
+	sodium_bin2base64(out, SECRET_ID_LEN + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void
+secret_random(void *buf, size_t n)
+{
+	secret_sodium_init();
+	randombytes_buf(buf, n);
+}
+
+bool
+secret_equal(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+struct secret_source {
+	const struct conf *conf;
+	char *path;		/* the file, or NULL for AWS */
+	struct secrets held;
+	long refresh;		/* seconds */
+	time_t loaded_at;	/* monotonic seconds of the last (re)read */
+	time_t missed_at;	/* monotonic seconds of the last miss re-read */
+	bool missed;
+};
+
+static time_t
+secret_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Reads the secrets afresh into out. */
+static enum board_err
+secret_source_read(struct secret_source *src, bool create,
+    struct secrets *out, char **errmsg)
+{
+	if (src->path != NULL)
+		return secret_file_load(src->path, create, out, errmsg);
+	return secret_aws_fetch(src->conf, out, errmsg);
+}
+
+enum board_err
+secret_source_new(const struct conf *c, struct secret_source **out,
+    char **errmsg)
+{
+	struct secret_source *src = xcalloc(1, sizeof(*src));
+	enum board_err rc;
+
+	*out = NULL;
+	*errmsg = NULL;
+	src->conf = c;
+	secrets_init(&src->held);
+	src->refresh = c->secret_refresh > 0 ? c->secret_refresh :
+	    SECRET_REFRESH_DEFAULT;
+	if (c->secret_name == NULL || c->secret_name[0] == '\0')
+		src->path = xstrdup(c->secret_file != NULL &&
+		    c->secret_file[0] != '\0' ? c->secret_file :
+		    SECRET_FILE_DEFAULT);
+	rc = secret_source_read(src, true, &src->held, errmsg);
+	if (rc == BOARD_OK && src->held.n == 0) {
+		rc = BOARD_EINVAL;
+		*errmsg = secret_errmsg("session secret %s: holds no secret",
+		    src->path != NULL ? src->path : c->secret_name);
+	}
+	if (rc != BOARD_OK) {
+		if (*errmsg == NULL)
+			*errmsg = secret_errmsg("session secret: cannot load"
+			    " (%s)", board_strerror(rc));
+		secret_source_free(src);
+		return rc;
+	}
+	src->loaded_at = secret_now();
+	*out = src;
+	return BOARD_OK;
+}
+
+void
+secret_source_free(struct secret_source *src)
+{
+	if (src == NULL)
+		return;
+	secrets_cleanup(&src->held);
+	free(src->path);
+	free(src);
+}
+
+/* Re-reads; returns true when the held set changed. */
+static bool
+secret_source_reload(struct secret_source *src)
+{
+	struct secrets fresh;
+	char *errmsg = NULL;
+	bool changed = false;
+
+	secrets_init(&fresh);
+	src->loaded_at = secret_now();
+	if (secret_source_read(src, false, &fresh, &errmsg) != BOARD_OK ||
+	    fresh.n == 0) {
+		log_warn("secret: refresh failed, keeping the held secrets: %s",
+		    errmsg != NULL ? errmsg : "no secret");
+		goto out;
+	}
+	if (!secrets_same(&fresh, &src->held)) {
+		secrets_cleanup(&src->held);
+		src->held = fresh;
+		secrets_init(&fresh);
+		changed = true;
+		log_info("secret: session secrets changed (%zu held)",
+		    src->held.n);
+	}
+out:
+	free(errmsg);
+	secrets_cleanup(&fresh);
+	return changed;
+}
+
+const struct secrets *
+secret_source_get(struct secret_source *src)
+{
+	if (secret_now() - src->loaded_at >= src->refresh)
+		secret_source_reload(src);
+	return &src->held;
+}
+
+bool
+secret_source_miss(struct secret_source *src)
+{
+	time_t now = secret_now();
+
+	if (src->missed && now - src->missed_at < SECRET_MISS_PERIOD)
+		return false;
+	src->missed = true;
+	src->missed_at = now;
+	return secret_source_reload(src);
+}

@@ -1,0 +1,340 @@
+/* test-secret.c: secret files, HMAC against express vectors, random ids. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "board.h"
+#include "conf.h"
+#include "secret.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/test-secret.XXXXXX";
+
+static char *
+read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *s = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		s = xmalloc((size_t)n + 1);
+		*len = fread(s, 1, (size_t)n, f);
+		s[*len] = '\0';
+	}
+	fclose(f);
+	return s;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	char tmp[512];
+	FILE *f;
+
+	/* Replace atomically, as an operator's editor or a deploy would. */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		perror(tmp);
+		exit(2);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(tmp, mode);
+	if (rename(tmp, path) < 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static void
+hex_decode(const char *hex, unsigned char *out, size_t *len)
+{
+	size_t n = strlen(hex) / 2;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		out[i] = (unsigned char)v;
+	}
+	*len = n;
+}
+
+static void
+test_vectors(void)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[1024];
+	char *text;
+	size_t len = 0, good = 0, n = 0;
+	cJSON *doc, *v;
+
+	snprintf(path, sizeof(path), "%s/tests/data/express-vectors.json",
+	    srcdir != NULL ? srcdir : ".");
+	text = read_all(path, &len);
+	ok(text != NULL, "read %s", path);
+	if (text == NULL)
+		return;
+	doc = cJSON_Parse(text);
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(doc, "vectors")) {
+		unsigned char key[256];
+		struct secret s = { key, 0 };
+		char sig[SECRET_SIG_LEN + 1];
+		const char *sid = cJSON_GetObjectItem(v, "sid")->valuestring;
+		const char *signed_ = cJSON_GetObjectItem(v,
+		    "signed")->valuestring;
+		const char *want = strrchr(signed_, '.') + 1;
+
+		hex_decode(cJSON_GetObjectItem(v, "secret_hex")->valuestring,
+		    key, &s.len);
+		secret_sign(&s, sid, strlen(sid), sig);
+		n++;
+		if (strcmp(sig, want) == 0)
+			good++;
+		else
+			diag("sid %s: got %s, want %s", sid, sig, want);
+	}
+	ok(n >= 20, "%zu express vectors", n);
+	is_int(good, n, "secret_sign matches cookie-signature byte for byte");
+	cJSON_Delete(doc);
+	free(text);
+}
+
+static void
+test_secrets_add(void)
+{
+	struct secrets s;
+
+	secrets_init(&s);
+	secrets_add(&s, "new", 3);
+	secrets_add(&s, "old", 3);
+	secrets_add(&s, "new", 3);
+	secrets_add(&s, "ne", 2);
+	is_int(s.n, 3, "secrets_add ignores an equal secret");
+	ok(s.v[0].len == 3 && memcmp(s.v[0].key, "new", 3) == 0 &&
+	    s.v[1].len == 3 && memcmp(s.v[1].key, "old", 3) == 0,
+	    "order kept: the first signs");
+	secrets_cleanup(&s);
+	is_int(s.n, 0, "cleanup empties");
+	secrets_cleanup(&s);
+	secrets_cleanup(NULL);
+}
+
+static void
+test_file(void)
+{
+	char path[512], other[512];
+	struct secrets s, t;
+	struct stat st;
+	char *errmsg = NULL, *text;
+	size_t len = 0;
+	enum board_err rc;
+	bool hex = true;
+
+	snprintf(path, sizeof(path), "%s/session-secret", tmpdir);
+	secrets_init(&s);
+	secrets_init(&t);
+
+	rc = secret_file_load(path, false, &s, &errmsg);
+	is_int(rc, BOARD_EINVAL, "missing file without create fails");
+	ok(errmsg != NULL && strstr(errmsg, path) != NULL,
+	    "the error names the file: %s", errmsg ? errmsg : "(null)");
+	free(errmsg);
+	errmsg = NULL;
+
+	rc = secret_file_load(path, true, &s, &errmsg);
+	is_int(rc, BOARD_OK, "missing file with create is made");
+	ok(errmsg == NULL, "no error message on success");
+	if (stat(path, &st) < 0)
+		st.st_mode = 0;
+	ok((st.st_mode & 07777) == 0600,
+	    "made with mode 0600 (%04o)", (unsigned)(st.st_mode & 07777));
+	text = read_all(path, &len);
+	is_int(len, 65, "64 hex characters and a newline");
+	for (size_t i = 0; text != NULL && i < 64; i++)
+		if (strchr("0123456789abcdef", text[i]) == NULL)
+			hex = false;
+	ok(hex && text != NULL && text[64] == '\n', "the secret is hex");
+	is_int(s.n, 1, "one secret held");
+	ok(s.n == 1 && s.v[0].len == 64 && text != NULL &&
+	    memcmp(s.v[0].key, text, 64) == 0,
+	    "the secret is the line's text (as express uses the string)");
+
+	rc = secret_file_load(path, true, &t, &errmsg);
+	is_int(rc, BOARD_OK, "second start reuses the file");
+	ok(t.n == 1 && s.n == 1 && t.v[0].len == s.v[0].len &&
+	    memcmp(t.v[0].key, s.v[0].key, s.v[0].len) == 0,
+	    "same secret on reuse");
+	free(text);
+	secrets_cleanup(&s);
+	secrets_cleanup(&t);
+
+	snprintf(other, sizeof(other), "%s/two", tmpdir);
+	write_file(other, "new-secret\r\n\r\n\nold-secret\nnew-secret\n", 0600);
+	rc = secret_file_load(other, false, &s, &errmsg);
+	is_int(rc, BOARD_OK, "a file with two secrets loads");
+	is_int(s.n, 2, "blank lines, CR/LF and duplicates ignored");
+	ok(s.n == 2 && s.v[0].len == 10 &&
+	    memcmp(s.v[0].key, "new-secret", 10) == 0 && s.v[1].len == 10 &&
+	    memcmp(s.v[1].key, "old-secret", 10) == 0, "in file order");
+	secrets_cleanup(&s);
+
+	write_file(other, "last-line-without-newline", 0644);
+	rc = secret_file_load(other, false, &s, &errmsg);
+	ok(rc == BOARD_OK && s.n == 1 && s.v[0].len == 25,
+	    "a group/world-readable file still loads (warned)");
+	secrets_cleanup(&s);
+
+	write_file(other, "\n\r\n", 0600);
+	rc = secret_file_load(other, false, &s, &errmsg);
+	is_int(rc, BOARD_EINVAL, "a file with no secret fails");
+	ok(errmsg != NULL && strstr(errmsg, other) != NULL,
+	    "and says which file");
+	free(errmsg);
+	errmsg = NULL;
+
+	write_file(other, "hunter2-do-not-log\n", 0600);
+	snprintf(path, sizeof(path), "%s/no-such-dir/secret", tmpdir);
+	rc = secret_file_load(path, true, &s, &errmsg);
+	is_int(rc, BOARD_EINVAL, "cannot create in a missing directory");
+	free(errmsg);
+	errmsg = NULL;
+	unlink(other);
+}
+
+static void
+test_random(void)
+{
+	enum { N = 2000 };
+	static char ids[N][SECRET_ID_LEN + 1];
+	bool alphabet = true, lengths = true, unique = true;
+	unsigned char a[64], b[64];
+
+	for (int i = 0; i < N; i++) {
+		secret_random_id(ids[i]);
+		if (strlen(ids[i]) != SECRET_ID_LEN)
+			lengths = false;
+		if (strspn(ids[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_") != SECRET_ID_LEN)
+			alphabet = false;
+	}
+	for (int i = 0; i < N && unique; i++)
+		for (int j = i + 1; j < N; j++)
+			if (strcmp(ids[i], ids[j]) == 0) {
+				unique = false;
+				break;
+			}
+	ok(lengths, "ids are 32 characters");
+	ok(alphabet, "ids use the base64url alphabet only");
+	ok(unique, "%d ids are distinct", N);
+
+	secret_random(a, sizeof(a));
+	secret_random(b, sizeof(b));
+	ok(memcmp(a, b, sizeof(a)) != 0, "secret_random gives fresh bytes");
+	ok(secret_equal("abcdef", "abcdef", 6), "secret_equal: equal");
+	ok(!secret_equal("abcdef", "abcdeg", 6), "secret_equal: differ");
+	ok(secret_equal("x", "y", 0), "secret_equal: empty");
+}
+
+static bool
+holds(const struct secrets *s, size_t i, const char *want)
+{
+	return i < s->n && s->v[i].len == strlen(want) &&
+	    memcmp(s->v[i].key, want, s->v[i].len) == 0;
+}
+
+static void
+test_source(void)
+{
+	struct conf c;
+	struct secret_source *src = NULL;
+	const struct secrets *s;
+	char path[512];
+	char *errmsg = NULL;
+	enum board_err rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(path, sizeof(path), "%s/source", tmpdir);
+	c.secret_file = path;
+	c.secret_refresh = 1;
+
+	rc = secret_source_new(&c, &src, &errmsg);
+	is_int(rc, BOARD_OK, "source made the missing file");
+	free(errmsg);
+	errmsg = NULL;
+	s = secret_source_get(src);
+	ok(s->n == 1 && s->v[0].len == 64, "source holds the new secret");
+	secret_source_free(src);
+	src = NULL;
+
+	write_file(path, "one\n", 0600);
+	rc = secret_source_new(&c, &src, &errmsg);
+	is_int(rc, BOARD_OK, "source loads the file");
+	ok(holds(secret_source_get(src), 0, "one"), "holds it");
+
+	write_file(path, "two\none\n", 0600);
+	ok(holds(secret_source_get(src), 0, "one"),
+	    "no re-read before the refresh interval");
+	ok(secret_source_miss(src), "a miss re-reads: the set changed");
+	s = secret_source_get(src);
+	ok(s->n == 2 && holds(s, 0, "two") && holds(s, 1, "one"),
+	    "now [two, one]");
+	write_file(path, "three\n", 0600);
+	ok(!secret_source_miss(src), "a second miss within 10 s does not");
+	ok(holds(secret_source_get(src), 0, "two"), "still [two, one]");
+
+	usleep(1100 * 1000);
+	s = secret_source_get(src);
+	ok(s->n == 1 && holds(s, 0, "three"),
+	    "re-read after the refresh interval (rotation by editing)");
+
+	unlink(path);
+	usleep(1100 * 1000);
+	s = secret_source_get(src);
+	ok(s->n == 1 && holds(s, 0, "three"),
+	    "a failed refresh keeps the held secrets");
+	secret_source_free(src);
+	src = NULL;
+	secret_source_free(NULL);
+
+	snprintf(path, sizeof(path), "%s/missing-dir/x", tmpdir);
+	rc = secret_source_new(&c, &src, &errmsg);
+	is_int(rc, BOARD_EINVAL, "an unusable file fails at startup");
+	ok(src == NULL && errmsg != NULL && strstr(errmsg, path) != NULL,
+	    "naming the file: %s", errmsg ? errmsg : "(null)");
+	free(errmsg);
+}
+
+int
+main(void)
+{
+	char cmd[600];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_vectors();
+	test_secrets_add();
+	test_file();
+	test_random();
+	test_source();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return tap_done();
+}
