@@ -1,0 +1,587 @@
+/* store-sqlite.c: the embedded SQLite backend of store.h. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "board.h"
+#include "log.h"
+#include "store.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define SQ_DEFAULT_PATH LOCALSTATEDIR "/lib/board/board.db"
+#define SQ_DEFAULT_TIMEOUT_MS 2000
+
+/*
+ * IF NOT EXISTS makes this safe to run at every start, also by several
+ * processes at once (the busy timeout orders them).
+ */
+static const char sq_schema[] =
+	"CREATE TABLE IF NOT EXISTS users ("
+	" id TEXT PRIMARY KEY,"
+	" username TEXT UNIQUE NOT NULL,"
+	" pwhash TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS posts ("
+	" id TEXT PRIMARY KEY,"
+	" author_id TEXT NOT NULL REFERENCES users(id),"
+	" author_name TEXT NOT NULL,"
+	" title TEXT NOT NULL,"
+	" content TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" updated_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS posts_created"
+	" ON posts (created_ms DESC, id DESC);";
+
+#define SQ_POST_COLS \
+	"id, author_id, author_name, title, content, created_ms, updated_ms"
+
+enum sq_stmt {
+	SQ_PING,
+	SQ_USER_INSERT,
+	SQ_USER_BY_NAME,
+	SQ_USER_SET_HASH,
+	SQ_POST_INSERT,
+	SQ_POST_FIND,
+	SQ_POST_UPDATE,
+	SQ_POST_DELETE,
+	SQ_POST_LIST,
+	SQ_POST_LIST_AFTER,
+	SQ_NSTMT
+};
+
+static const char *const sq_sql[SQ_NSTMT] = {
+	[SQ_PING] = "SELECT 1 FROM users LIMIT 1",
+	[SQ_USER_INSERT] = "INSERT INTO users (id, username, pwhash, created_ms)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[SQ_USER_BY_NAME] = "SELECT id, username, pwhash FROM users"
+	    " WHERE username = ?1",
+	[SQ_USER_SET_HASH] = "UPDATE users SET pwhash = ?1 WHERE id = ?2",
+	[SQ_POST_INSERT] = "INSERT INTO posts (" SQ_POST_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[SQ_POST_FIND] = "SELECT " SQ_POST_COLS " FROM posts WHERE id = ?1",
+	/* One statement, so the change and the row returned agree. */
+	[SQ_POST_UPDATE] = "UPDATE posts SET title = coalesce(?1, title),"
+	    " content = coalesce(?2, content), updated_ms = ?3"
+	    " WHERE id = ?4 RETURNING " SQ_POST_COLS,
+	[SQ_POST_DELETE] = "DELETE FROM posts WHERE id = ?1",
+	[SQ_POST_LIST] = "SELECT " SQ_POST_COLS " FROM posts"
+	    " ORDER BY created_ms DESC, id DESC LIMIT ?1",
+	/* Keyset paging: a row value comparison walks posts_created. */
+	[SQ_POST_LIST_AFTER] = "SELECT " SQ_POST_COLS " FROM posts"
+	    " WHERE (created_ms, id) < (?1, ?2)"
+	    " ORDER BY created_ms DESC, id DESC LIMIT ?3",
+};
+
+struct sq_store {
+	sqlite3 *db;		/* NULL: reconnect on next use */
+	char *path;
+	int timeout_ms;
+	sqlite3_stmt *stmt[SQ_NSTMT];
+};
+
+static void
+sq_drop(struct sq_store *s)
+{
+	for (int i = 0; i < SQ_NSTMT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* Opens the connection; on failure *why says why (caller frees). */
+static enum board_err
+sq_connect_why(struct sq_store *s, char **why)
+{
+	char *err = NULL;
+	int rc;
+
+	if (s->db != NULL)
+		return BOARD_OK;
+	*why = NULL;
+	/* No CREATE of the directory: script/server makes it with the right
+	 * owner; only the file is ours to make. */
+	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*why = xstrdup(s->db != NULL ? sqlite3_errmsg(s->db) :
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	/* SQLite silently opens a file it may not write read-only. */
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		*why = xstrdup("the file is read-only");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, s->timeout_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* WAL: readers never wait for the writer, and a crash or a full disk
+	 * mid-write leaves every committed transaction intact. */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA foreign_keys = ON;", NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(s->db, sq_schema, NULL, NULL, &err) != SQLITE_OK) {
+		*why = xstrdup(err != NULL ? err : sqlite3_errmsg(s->db));
+		sqlite3_free(err);
+		goto fail;
+	}
+	for (int i = 0; i < SQ_NSTMT; i++) {
+		if (sqlite3_prepare_v3(s->db, sq_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
+			*why = xstrdup(sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return BOARD_OK;
+fail:
+	sq_drop(s);
+	return BOARD_EUNAVAIL;
+}
+
+static enum board_err
+sq_connect(struct sq_store *s)
+{
+	char *why = NULL;
+	enum board_err rc;
+
+	if (s->db != NULL)
+		return BOARD_OK;
+	rc = sq_connect_why(s, &why);
+	if (rc != BOARD_OK)
+		log_warn("store: cannot open %s: %s", s->path, why);
+	free(why);
+	return rc;
+}
+
+/*
+ * Handles a failed sqlite3_step(): logs the cause once and decides how to
+ * recover. A busy or locked database or a full disk leave the connection
+ * sound (SQLite has rolled the statement back); anything else (I/O error,
+ * file gone or replaced, corruption) drops it so the next call reopens.
+ */
+static enum board_err
+sq_fail(struct sq_store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	log_warn("store: sqlite %s: %s (code %d)", what, sqlite3_errmsg(s->db),
+	    rc);
+	sqlite3_reset(st);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+		break;
+	default:
+		sq_drop(s);
+		break;
+	}
+	return BOARD_EUNAVAIL;
+}
+
+/* A value SQLite will not take (too long): the caller's fault, not ours. */
+static enum board_err
+sq_bind_fail(struct sq_store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	log_warn("store: sqlite %s: cannot bind: %s", what, sqlite3_errstr(rc));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return BOARD_EINVAL;
+}
+
+/* Takes a prepared statement ready for binding; NULL when not connected. */
+static sqlite3_stmt *
+sq_stmt(struct sq_store *s, enum sq_stmt which)
+{
+	if (sq_connect(s) != BOARD_OK)
+		return NULL;
+	return s->stmt[which];
+}
+
+static void
+sq_done(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	/* Resetting ends the statement's implicit transaction, so no lock
+	 * outlives the call. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int
+sq_bind_text(sqlite3_stmt *st, int i, const char *p, size_t n)
+{
+	if (p == NULL)
+		return sqlite3_bind_null(st, i);
+	if (n > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(st, i, p, (int)n, SQLITE_STATIC);
+}
+
+static int
+sq_bind_str(sqlite3_stmt *st, int i, const char *p)
+{
+	return sq_bind_text(st, i, p, p != NULL ? strlen(p) : 0);
+}
+
+static char *
+sq_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	char *out = xmalloc((size_t)n + 1);
+
+	if (p != NULL && n > 0)
+		memcpy(out, p, (size_t)n);
+	out[n] = '\0';
+	return out;
+}
+
+static void
+sq_col_id(sqlite3_stmt *st, int i, char out[STORE_ID_LEN + 1])
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+
+	out[0] = '\0';
+	if (p != NULL && sqlite3_column_bytes(st, i) == STORE_ID_LEN)
+		memcpy(out, p, STORE_ID_LEN + 1);
+}
+
+static void
+sq_row_post(sqlite3_stmt *st, struct post *p)
+{
+	post_init(p);
+	sq_col_id(st, 0, p->id);
+	sq_col_id(st, 1, p->author_id);
+	p->author_name = sq_col_dup(st, 2);
+	p->title = sq_col_dup(st, 3);
+	p->content = sq_col_dup(st, 4);
+	p->created_ms = sqlite3_column_int64(st, 5);
+	p->updated_ms = sqlite3_column_int64(st, 6);
+}
+
+static enum board_err
+sq_ping(void *impl)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st = sq_stmt(s, SQ_PING);
+	enum board_err rc = BOARD_EUNAVAIL;
+	int r;
+
+	if (st == NULL)
+		return rc;
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return sq_fail(s, st, r, "ping");
+	rc = BOARD_OK;
+	sq_done(st);
+	return rc;
+}
+
+static enum board_err
+sq_user_create(void *impl, const char *username, const char *pwhash,
+    struct user *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st = sq_stmt(s, SQ_USER_INSERT);
+	char id[STORE_ID_LEN + 1];
+	int r;
+
+	if (st == NULL)
+		return BOARD_EUNAVAIL;
+	store_id_new(id);
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, username)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 3, pwhash)) != SQLITE_OK ||
+	    (r = sqlite3_bind_int64(st, 4, board_now_ms())) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "user_create");
+	r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		sq_done(st);
+		return BOARD_EEXIST;
+	}
+	if (r != SQLITE_DONE)
+		return sq_fail(s, st, r, "user_create");
+	sq_done(st);
+	user_init(out);
+	memcpy(out->id, id, sizeof(id));
+	out->username = xstrdup(username);
+	out->pwhash = xstrdup(pwhash);
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_user_find_by_name(void *impl, const char *username, struct user *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st = sq_stmt(s, SQ_USER_BY_NAME);
+	enum board_err rc = BOARD_ENOTFOUND;
+	int r;
+
+	if (st == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, username)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "user_find");
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		user_init(out);
+		sq_col_id(st, 0, out->id);
+		out->username = sq_col_dup(st, 1);
+		out->pwhash = sq_col_dup(st, 2);
+		rc = BOARD_OK;
+	} else if (r != SQLITE_DONE) {
+		return sq_fail(s, st, r, "user_find");
+	}
+	sq_done(st);
+	return rc;
+}
+
+static enum board_err
+sq_user_set_hash(void *impl, const char *user_id, const char *pwhash)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	int r;
+
+	if (!store_id_is_valid(user_id))
+		return BOARD_ENOTFOUND;
+	if ((st = sq_stmt(s, SQ_USER_SET_HASH)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, pwhash)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, user_id)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "user_set_hash");
+	r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		return sq_fail(s, st, r, "user_set_hash");
+	sq_done(st);
+	return sqlite3_changes(s->db) > 0 ? BOARD_OK : BOARD_ENOTFOUND;
+}
+
+static enum board_err
+sq_post_create(void *impl, const char *author_id, const char *author_name,
+    const char *title, size_t title_len, const char *content,
+    size_t content_len, int64_t now_ms, struct post *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st = sq_stmt(s, SQ_POST_INSERT);
+	char id[STORE_ID_LEN + 1];
+	int r;
+
+	if (st == NULL)
+		return BOARD_EUNAVAIL;
+	store_id_new(id);
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, author_id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 3, author_name)) != SQLITE_OK ||
+	    (r = sq_bind_text(st, 4, title, title_len)) != SQLITE_OK ||
+	    (r = sq_bind_text(st, 5, content, content_len)) != SQLITE_OK ||
+	    (r = sqlite3_bind_int64(st, 6, now_ms)) != SQLITE_OK ||
+	    (r = sqlite3_bind_int64(st, 7, now_ms)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "post_create");
+	r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		/* The author is gone (e.g. a session older than the file). */
+		log_warn("store: post_create: no user %s", author_id);
+		sq_done(st);
+		return BOARD_ENOTFOUND;
+	}
+	if (r != SQLITE_DONE)
+		return sq_fail(s, st, r, "post_create");
+	sq_done(st);
+	post_init(out);
+	memcpy(out->id, id, sizeof(id));
+	snprintf(out->author_id, sizeof(out->author_id), "%s", author_id);
+	out->author_name = xstrdup(author_name);
+	out->title = xstrndup(title, title_len);
+	out->content = xstrndup(content, content_len);
+	out->created_ms = now_ms;
+	out->updated_ms = now_ms;
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_post_find(void *impl, const char *id, bool primary, struct post *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	enum board_err rc = BOARD_ENOTFOUND;
+	int r;
+
+	(void)primary;		/* one file: every read sees every write */
+	if (!store_id_is_valid(id))
+		return BOARD_ENOTFOUND;
+	if ((st = sq_stmt(s, SQ_POST_FIND)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "post_find");
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		sq_row_post(st, out);
+		rc = BOARD_OK;
+	} else if (r != SQLITE_DONE) {
+		return sq_fail(s, st, r, "post_find");
+	}
+	sq_done(st);
+	return rc;
+}
+
+static enum board_err
+sq_post_update(void *impl, const char *id, const char *title,
+    size_t title_len, const char *content, size_t content_len,
+    int64_t now_ms, struct post *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	struct post p;
+	bool found = false;
+	int r;
+
+	if (!store_id_is_valid(id))
+		return BOARD_ENOTFOUND;
+	if ((st = sq_stmt(s, SQ_POST_UPDATE)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_text(st, 1, title, title_len)) != SQLITE_OK ||
+	    (r = sq_bind_text(st, 2, content, content_len)) != SQLITE_OK ||
+	    (r = sqlite3_bind_int64(st, 3, now_ms)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 4, id)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "post_update");
+	/* RETURNING makes the change on the first step; step to the end so
+	 * the statement finishes before it is reset. */
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found)
+			continue;
+		sq_row_post(st, &p);
+		found = true;
+	}
+	if (r != SQLITE_DONE) {
+		if (found)
+			post_cleanup(&p);
+		return sq_fail(s, st, r, "post_update");
+	}
+	sq_done(st);
+	if (!found)
+		return BOARD_ENOTFOUND;
+	*out = p;
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_post_delete(void *impl, const char *id)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	int r;
+
+	if (!store_id_is_valid(id))
+		return BOARD_ENOTFOUND;
+	if ((st = sq_stmt(s, SQ_POST_DELETE)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+		return sq_bind_fail(s, st, r, "post_delete");
+	r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		return sq_fail(s, st, r, "post_delete");
+	sq_done(st);
+	return sqlite3_changes(s->db) > 0 ? BOARD_OK : BOARD_ENOTFOUND;
+}
+
+static enum board_err
+sq_post_list(void *impl, const struct store_cursor *after, int limit,
+    struct post_list *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	struct post_list l;
+	size_t cap = 0;
+	int r;
+
+	if (limit < 1 || (after != NULL && !store_id_is_valid(after->id)))
+		return BOARD_EINVAL;
+	if ((st = sq_stmt(s, after != NULL ? SQ_POST_LIST_AFTER :
+	    SQ_POST_LIST)) == NULL)
+		return BOARD_EUNAVAIL;
+	if (after != NULL) {
+		if ((r = sqlite3_bind_int64(st, 1, after->created_ms)) !=
+		    SQLITE_OK || (r = sq_bind_str(st, 2, after->id)) !=
+		    SQLITE_OK || (r = sqlite3_bind_int(st, 3, limit)) !=
+		    SQLITE_OK)
+			return sq_bind_fail(s, st, r, "post_list");
+	} else if ((r = sqlite3_bind_int(st, 1, limit)) != SQLITE_OK) {
+		return sq_bind_fail(s, st, r, "post_list");
+	}
+	post_list_init(&l);
+	r = SQLITE_DONE;
+	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Grow as rows come: limit is a bound, not a size to trust. */
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
+		sq_row_post(st, &l.v[l.n++]);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		post_list_cleanup(&l);
+		return sq_fail(s, st, r, "post_list");
+	}
+	sq_done(st);
+	*out = l;
+	return BOARD_OK;
+}
+
+static void
+sq_close(void *impl)
+{
+	struct sq_store *s = impl;
+
+	if (s == NULL)
+		return;
+	sq_drop(s);
+	free(s->path);
+	free(s);
+}
+
+static const struct store_ops sq_ops = {
+	.name = "sqlite",
+	.ping = sq_ping,
+	.user_create = sq_user_create,
+	.user_find_by_name = sq_user_find_by_name,
+	.user_set_hash = sq_user_set_hash,
+	.post_create = sq_post_create,
+	.post_find = sq_post_find,
+	.post_update = sq_post_update,
+	.post_delete = sq_post_delete,
+	.post_list = sq_post_list,
+	.close = sq_close,
+};
+
+enum board_err
+store_sqlite_open(const struct conf *c, struct store *st, char **errmsg)
+{
+	struct sq_store *s = xcalloc(1, sizeof(*s));
+	char *why = NULL;
+	struct buf b;
+
+	s->path = xstrdup(c->db_path != NULL && c->db_path[0] != '\0' ?
+	    c->db_path : SQ_DEFAULT_PATH);
+	s->timeout_ms = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT_MAX
+	    ? (int)c->store_timeout_ms : SQ_DEFAULT_TIMEOUT_MS;
+	if (sq_connect_why(s, &why) != BOARD_OK) {
+		buf_init(&b);
+		buf_printf(&b, "BOARD_DB: cannot open SQLite database %s: %s",
+		    s->path, why);
+		*errmsg = buf_steal(&b);
+		free(why);
+		sq_close(s);
+		return BOARD_EUNAVAIL;
+	}
+	st->ops = &sq_ops;
+	st->impl = s;
+	return BOARD_OK;
+}
