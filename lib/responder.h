@@ -24,7 +24,7 @@ struct board {
 typedef void route_fn(struct board *b, struct req *rq, struct resp *rs);
 
 /*
- * A route: method and path. A path ending in "/*" matches one more
+ * A route: method and path. A path ending in "/{id}" matches one more
  * non-empty segment (the id), which handlers read with route_tail().
  */
 struct route {
@@ -54,7 +54,7 @@ void responder_handle(struct board *b, const struct route *routes,
 int responder_run(const char *name, const struct route *routes,
     int argc, char **argv);
 
-/* The last path segment matched by a "/*" route (borrowed from rq). */
+/* The last path segment matched by a "/{id}" route (borrowed from rq). */
 const char *route_tail(const struct req *rq);
 
 /*
@@ -63,6 +63,13 @@ const char *route_tail(const struct req *rq);
  */
 enum board_err board_session(struct board *b, const struct req *rq,
     struct session *out);
+
+/*
+ * board_session() for a handler that needs one: on failure sets the
+ * response (401 unauthorized or 503) and returns false.
+ */
+bool board_require_session(struct board *b, const struct req *rq,
+    struct resp *rs, struct session *out);
 
 /* Set-Cookie for a new session, and the one that clears it. */
 void board_set_cookie(struct board *b, struct resp *rs,

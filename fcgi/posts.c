@@ -1,0 +1,284 @@
+/* posts.c: board-posts, list, read, write, edit and delete posts. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+#include "responder.h"
+
+static void
+post_resp(struct resp *rs, int status, const struct post *p)
+{
+	rs->status = status;
+	buf_reset(&rs->body);
+	api_post_json(&rs->body, p);
+}
+
+/* Reads ?limit= (1..100, default 20); false after setting a 400. */
+static bool
+parse_limit(const struct req *rq, struct resp *rs, int *limit)
+{
+	bool dup;
+	char *s = http_query_get(rq->query, "limit", &dup);
+	bool okay = true;
+
+	*limit = API_LIMIT_DEFAULT;
+	if (s != NULL || dup) {
+		size_t n = s ? strlen(s) : 0;
+		long v = 0;
+
+		/* Digits only: no sign, no spaces, no "1e2", no "20abc". */
+		okay = !dup && n >= 1 && n <= 3;
+		for (size_t i = 0; okay && i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				okay = false;
+			else
+				v = v * 10 + (s[i] - '0');
+		}
+		okay = okay && v >= 1 && v <= API_LIMIT_MAX;
+		*limit = (int)v;
+	}
+	free(s);
+	if (!okay)
+		resp_error(rs, 400, "invalid_field",
+		    "limit must be an integer from 1 to 100.", "limit");
+	return okay;
+}
+
+static void
+posts_list(struct board *b, struct req *rq, struct resp *rs)
+{
+	struct store_cursor cur;
+	struct post_list l;
+	bool dup, has_cursor = false;
+	char *cs;
+	int limit;
+	enum board_err rc;
+
+	post_list_init(&l);
+	if (!parse_limit(rq, rs, &limit))
+		return;
+	cs = http_query_get(rq->query, "cursor", &dup);
+	if (cs != NULL || dup) {
+		if (dup || store_cursor_decode(cs, &cur) != BOARD_OK) {
+			free(cs);
+			resp_error(rs, 400, "invalid_field",
+			    "cursor is not one this service gave out.",
+			    "cursor");
+			return;
+		}
+		has_cursor = true;
+	}
+	free(cs);
+	/* One more than asked for tells whether there is a next page. */
+	rc = store_post_list(b->store, has_cursor ? &cur : NULL, limit + 1,
+	    &l);
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		goto out;
+	}
+	rs->status = 200;
+	buf_reset(&rs->body);
+	buf_puts(&rs->body, "{\"posts\":[");
+	for (size_t i = 0; i < l.n && i < (size_t)limit; i++) {
+		if (i != 0)
+			buf_putc(&rs->body, ',');
+		api_post_json(&rs->body, &l.v[i]);
+	}
+	buf_puts(&rs->body, "],\"next\":");
+	if (l.n > (size_t)limit) {
+		const struct post *last = &l.v[limit - 1];
+		struct store_cursor nc;
+
+		nc.created_ms = last->created_ms;
+		memcpy(nc.id, last->id, sizeof(nc.id));
+		char *enc = store_cursor_encode(&nc);
+		json_escape(&rs->body, enc, strlen(enc));
+		free(enc);
+	} else {
+		buf_puts(&rs->body, "null");
+	}
+	buf_putc(&rs->body, '}');
+out:
+	post_list_cleanup(&l);
+}
+
+static void
+posts_create(struct board *b, struct req *rq, struct resp *rs)
+{
+	struct session s;
+	struct json_obj o = { NULL, 0 };
+	struct post p;
+	const char *title, *content;
+	size_t tlen, clen;
+	enum board_err rc;
+
+	session_init(&s);
+	post_init(&p);
+	if (!board_require_session(b, rq, rs, &s))
+		goto out;
+	if (!api_parse_body(rq, rs, &o))
+		goto out;
+	if (json_get_text(&o, "title", 1, API_TITLE_MAX, true, false, &title,
+	    &tlen) != BOARD_OK) {
+		resp_error(rs, 400, "invalid_field", "title must be 1 to 200 "
+		    "characters of text (surrounding spaces are trimmed).",
+		    "title");
+		goto out;
+	}
+	if (json_get_text(&o, "content", 1, API_CONTENT_MAX, false, false,
+	    &content, &clen) != BOARD_OK) {
+		resp_error(rs, 400, "invalid_field",
+		    "content must be 1 to 20,000 characters of text.",
+		    "content");
+		goto out;
+	}
+	rc = store_post_create(b->store, s.user_id, s.username, title, tlen,
+	    content, clen, board_now_ms(), &p);
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		goto out;
+	}
+	post_resp(rs, 201, &p);
+out:
+	post_cleanup(&p);
+	json_obj_cleanup(&o);
+	session_cleanup(&s);
+}
+
+static void
+posts_get(struct board *b, struct req *rq, struct resp *rs)
+{
+	struct post p;
+	enum board_err rc;
+
+	post_init(&p);
+	rc = store_post_find(b->store, route_tail(rq), false, &p);
+	if (rc == BOARD_OK)
+		post_resp(rs, 200, &p);
+	else if (rc == BOARD_ENOTFOUND)
+		resp_error(rs, 404, "not_found", "No such post.", NULL);
+	else
+		resp_error_from(rs, rc, NULL, NULL);
+	post_cleanup(&p);
+}
+
+/*
+ * The post named by the path, if the signed-in user wrote it; otherwise
+ * sets 401/403/404/503 and returns false.
+ */
+static bool
+own_post(struct board *b, struct req *rq, struct resp *rs, struct session *s,
+    struct post *p)
+{
+	enum board_err rc;
+
+	if (!board_require_session(b, rq, rs, s))
+		return false;
+	rc = store_post_find(b->store, route_tail(rq), true, p);
+	if (rc == BOARD_ENOTFOUND) {
+		resp_error(rs, 404, "not_found", "No such post.", NULL);
+		return false;
+	}
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		return false;
+	}
+	if (strcmp(p->author_id, s->user_id) != 0) {
+		resp_error(rs, 403, "forbidden",
+		    "Only the author may change this post.", NULL);
+		return false;
+	}
+	return true;
+}
+
+static void
+posts_patch(struct board *b, struct req *rq, struct resp *rs)
+{
+	struct session s;
+	struct json_obj o = { NULL, 0 };
+	struct post p, np;
+	const char *title = NULL, *content = NULL;
+	size_t tlen = 0, clen = 0;
+	enum board_err rc;
+
+	session_init(&s);
+	post_init(&p);
+	post_init(&np);
+	if (!own_post(b, rq, rs, &s, &p))
+		goto out;
+	if (!api_parse_body(rq, rs, &o))
+		goto out;
+	rc = json_get_text(&o, "title", 1, API_TITLE_MAX, true, true, &title,
+	    &tlen);
+	if (rc == BOARD_EINVAL) {
+		resp_error(rs, 400, "invalid_field", "title must be 1 to 200 "
+		    "characters of text (surrounding spaces are trimmed).",
+		    "title");
+		goto out;
+	}
+	rc = json_get_text(&o, "content", 1, API_CONTENT_MAX, false, true,
+	    &content, &clen);
+	if (rc == BOARD_EINVAL) {
+		resp_error(rs, 400, "invalid_field",
+		    "content must be 1 to 20,000 characters of text.",
+		    "content");
+		goto out;
+	}
+	if (title == NULL && content == NULL) {
+		resp_error(rs, 400, "invalid_field",
+		    "Send a title, a content, or both.", "title");
+		goto out;
+	}
+	rc = store_post_update(b->store, p.id, title, tlen, content, clen,
+	    board_now_ms(), &np);
+	if (rc == BOARD_ENOTFOUND)
+		resp_error(rs, 404, "not_found", "No such post.", NULL);
+	else if (rc != BOARD_OK)
+		resp_error_from(rs, rc, NULL, NULL);
+	else
+		post_resp(rs, 200, &np);
+out:
+	post_cleanup(&np);
+	post_cleanup(&p);
+	json_obj_cleanup(&o);
+	session_cleanup(&s);
+}
+
+static void
+posts_delete(struct board *b, struct req *rq, struct resp *rs)
+{
+	struct session s;
+	struct post p;
+	enum board_err rc;
+
+	session_init(&s);
+	post_init(&p);
+	if (!own_post(b, rq, rs, &s, &p))
+		goto out;
+	rc = store_post_delete(b->store, p.id);
+	if (rc == BOARD_OK || rc == BOARD_ENOTFOUND)
+		resp_empty(rs, 204);	/* gone either way */
+	else
+		resp_error_from(rs, rc, NULL, NULL);
+out:
+	post_cleanup(&p);
+	session_cleanup(&s);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/posts", posts_list },
+	{ "POST", "/api/posts", posts_create },
+	{ "GET", "/api/posts/{id}", posts_get },
+	{ "PATCH", "/api/posts/{id}", posts_patch },
+	{ "DELETE", "/api/posts/{id}", posts_delete },
+	{ NULL, NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+	return responder_run("posts", routes, argc, argv);
+}

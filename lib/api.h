@@ -1,0 +1,46 @@
+/* api.h: request validation and JSON output shared by the responders. */
+#ifndef BOARD_API_H
+#define BOARD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "json.h"
+#include "store.h"
+
+/* API.md limits. */
+#define API_USERNAME_MIN 3
+#define API_USERNAME_MAX 32
+#define API_PASSWORD_MIN 8
+#define API_PASSWORD_MAX 256
+#define API_TITLE_MAX 200
+#define API_CONTENT_MAX 20000
+#define API_LIMIT_DEFAULT 20
+#define API_LIMIT_MAX 100
+
+/*
+ * Parses the request body as one JSON object into o. On failure sets the
+ * 400 invalid_json response and returns false (o is then empty).
+ */
+bool api_parse_body(const struct req *rq, struct resp *rs, struct json_obj *o);
+
+/*
+ * Reads and checks "username" and "password" (signup and login alike).
+ * Borrowed pointers into o. On failure sets 400 invalid_field naming the
+ * field and returns false.
+ */
+bool api_credentials(const struct json_obj *o, struct resp *rs,
+    const char **username, const char **password, size_t *password_len);
+
+/* Appends {"id":..,"username":..}. */
+void api_user_json(struct buf *b, const char *id, const char *username);
+
+/* Appends a post object as API.md shows it. */
+void api_post_json(struct buf *b, const struct post *p);
+
+/* Sets the 200/201 response to a user object. */
+void api_user_resp(struct resp *rs, int status, const char *id,
+    const char *username);
+
+#endif

@@ -1,0 +1,21 @@
+/* fcgi-io.h: the only module that speaks FastCGI (libfcgi). */
+#ifndef BOARD_FCGI_IO_H
+#define BOARD_FCGI_IO_H
+
+#include <fcgiapp.h>
+
+#include "http.h"
+
+/*
+ * Fills rq from a FastCGI request: the parameters API.md needs and the body,
+ * read up to HTTP_BODY_MAX bytes (more sets body_too_large; the rest is
+ * read and dropped in small chunks, never buffered).
+ */
+void fcgi_io_read(FCGX_Request *fr, struct req *rq);
+
+/* Writes rs as a CGI response (Status line, headers, body). HEAD requests
+ * get the headers only. */
+void fcgi_io_write(FCGX_Request *fr, const struct req *rq,
+    const struct resp *rs);
+
+#endif
