@@ -1,0 +1,730 @@
+/* test-session.c: signed cookies, express vectors, Redis sessions, throttling. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <hiredis/hiredis.h>
+
+#include "board.h"
+#include "conf.h"
+#include "secret.h"
+#include "session.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/test-session.XXXXXX";
+static char sock[600];
+static pid_t redis_pid = -1;
+static cJSON *vectors;
+
+static struct secrets
+make_secrets(const char *first, const char *second)
+{
+	struct secrets s;
+
+	secrets_init(&s);
+	secrets_add(&s, first, strlen(first));
+	if (second != NULL)
+		secrets_add(&s, second, strlen(second));
+	return s;
+}
+
+static char *
+read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *s = NULL;
+	long n;
+	size_t len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		s = xmalloc((size_t)n + 1);
+		len = fread(s, 1, (size_t)n, f);
+		s[len] = '\0';
+	}
+	fclose(f);
+	return s;
+}
+
+/* "%3A" → ':' etc., as cookie.parse does before express unsigns. */
+static char *
+uri_decode(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		unsigned int v;
+
+		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+test_cookie_vectors(void)
+{
+	cJSON *v;
+	size_t n = 0, signed_ok = 0, verified = 0;
+
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(vectors, "vectors")) {
+		const char *hex = cJSON_GetObjectItem(v,
+		    "secret_hex")->valuestring;
+		const char *sid = cJSON_GetObjectItem(v, "sid")->valuestring;
+		const char *want = cJSON_GetObjectItem(v, "cookie")->valuestring;
+		const char *raw = cJSON_GetObjectItem(v, "signed")->valuestring;
+		unsigned char key[256];
+		size_t klen = strlen(hex) / 2;
+		struct secrets s;
+		char got_sid[SECRET_ID_LEN + 1];
+		char *c, *dec;
+
+		for (size_t i = 0; i < klen; i++) {
+			unsigned int b;
+
+			sscanf(hex + 2 * i, "%2x", &b);
+			key[i] = (unsigned char)b;
+		}
+		secrets_init(&s);
+		secrets_add(&s, "some other secret", 17);
+		secrets_add(&s, key, klen);
+		n++;
+		/* Sign with the vector's secret first. */
+		{
+			struct secrets one;
+
+			secrets_init(&one);
+			secrets_add(&one, key, klen);
+			c = session_cookie_sign(sid, &one);
+			if (c != NULL && strcmp(c, want) == 0)
+				signed_ok++;
+			else
+				diag("sign %s: got %s want %s", sid, c, want);
+			free(c);
+			secrets_cleanup(&one);
+		}
+		dec = uri_decode(want);
+		if (strcmp(dec, raw) == 0 &&
+		    session_cookie_verify(dec, &s, got_sid) == BOARD_OK &&
+		    strcmp(got_sid, sid) == 0)
+			verified++;
+		else
+			diag("verify %s failed", sid);
+		free(dec);
+		secrets_cleanup(&s);
+	}
+	ok(n >= 20, "%zu express cookies", n);
+	is_int(signed_ok, n,
+	    "session_cookie_sign equals express-session's cookie byte for byte");
+	is_int(verified, n,
+	    "express cookies verify (signed with the second secret held)");
+}
+
+static void
+test_cookie(void)
+{
+	struct secrets s = make_secrets("new secret", "old secret");
+	struct secrets old = make_secrets("old secret", NULL);
+	struct secrets foreign = make_secrets("foreign", NULL);
+	char sid[SECRET_ID_LEN + 1], out[SECRET_ID_LEN + 1];
+	char *c, *dec, *bad;
+	size_t len, flipped_ok = 0;
+	struct buf b;
+
+	secret_random_id(sid);
+	c = session_cookie_sign(sid, &s);
+	ok(c != NULL && strncmp(c, "s%3A", 4) == 0, "cookie starts s%%3A");
+	ok(c != NULL && strchr(c, '/') == NULL && strchr(c, '+') == NULL &&
+	    strchr(c, '=') == NULL && strchr(c, ':') == NULL,
+	    "no raw / + = : in the cookie");
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_OK,
+	    "round trip verifies");
+	is_str(out, sid, "and gives the sid back");
+	is_int(session_cookie_verify(dec, &old, out), BOARD_ENOTFOUND,
+	    "signed with the first secret, not the second");
+	is_int(session_cookie_verify(dec, &foreign, out), BOARD_ENOTFOUND,
+	    "a foreign secret is rejected");
+	is_str(out, "", "sid emptied on failure");
+
+	/* Every single-bit flip anywhere in the value is rejected. */
+	len = strlen(dec);
+	bad = xstrdup(dec);
+	for (size_t i = 0; i < len; i++)
+		for (int bit = 0; bit < 7; bit++) {
+			bad[i] ^= (char)(1 << bit);
+			if (session_cookie_verify(bad, &s, out) != BOARD_OK)
+				flipped_ok++;
+			else
+				diag("flip %zu/%d accepted: %s", i, bit, bad);
+			bad[i] ^= (char)(1 << bit);
+		}
+	is_int(flipped_ok, len * 7, "all %zu one-bit flips rejected", len * 7);
+	free(bad);
+	free(c);
+	free(dec);
+
+	c = session_cookie_sign(sid, &old);
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_OK,
+	    "a cookie signed with the old (second) secret is accepted");
+	free(c);
+	free(dec);
+
+	/* Malformed values. */
+	buf_init(&b);
+	is_int(session_cookie_verify(sid, &s, out), BOARD_ENOTFOUND,
+	    "an unsigned id is rejected");
+	is_int(session_cookie_verify("", &s, out), BOARD_ENOTFOUND, "empty");
+	is_int(session_cookie_verify(NULL, &s, out), BOARD_ENOTFOUND, "NULL");
+	is_int(session_cookie_verify("s:", &s, out), BOARD_ENOTFOUND, "s:");
+	is_int(session_cookie_verify("s:abc", &s, out), BOARD_ENOTFOUND,
+	    "no signature");
+	c = session_cookie_sign("", &s);
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_ENOTFOUND,
+	    "an empty sid is rejected even when signed");
+	free(c);
+	free(dec);
+	for (int i = 0; i < 200; i++)
+		buf_putc(&b, 'A');
+	c = session_cookie_sign(buf_cstr(&b), &s);
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_ENOTFOUND,
+	    "a 200-character sid is rejected even when signed");
+	free(c);
+	free(dec);
+	c = session_cookie_sign("ab\x01" "cd", &s);
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_ENOTFOUND,
+	    "a sid with a control character is rejected");
+	free(c);
+	free(dec);
+	c = session_cookie_sign("a.b", &s);
+	dec = uri_decode(c);
+	is_int(session_cookie_verify(dec, &s, out), BOARD_OK,
+	    "split at the last '.' as cookie-signature does");
+	is_str(out, "a.b", "sid with a dot");
+	free(c);
+	free(dec);
+	buf_reset(&b);
+	c = session_cookie_sign(sid, &s);
+	dec = uri_decode(c);
+	buf_printf(&b, "%sx", dec);
+	is_int(session_cookie_verify(buf_cstr(&b), &s, out), BOARD_ENOTFOUND,
+	    "a longer signature is rejected");
+	dec[strlen(dec) - 1] = '\0';
+	is_int(session_cookie_verify(dec, &s, out), BOARD_ENOTFOUND,
+	    "a truncated signature is rejected");
+	free(c);
+	free(dec);
+	buf_cleanup(&b);
+	{
+		struct secrets none;
+
+		secrets_init(&none);
+		ok(session_cookie_sign(sid, &none) == NULL,
+		    "no secret, no cookie");
+	}
+	secrets_cleanup(&s);
+	secrets_cleanup(&old);
+	secrets_cleanup(&foreign);
+}
+
+static void
+test_urls(void)
+{
+	static const struct {
+		const char *url;
+		bool good;
+	} cases[] = {
+		{ "redis://127.0.0.1:6379", true },
+		{ "redis://localhost", true },
+		{ "redis://:pw@host:1/2", true },
+		{ "redis://user:p%40ss@host:6380/0", true },
+		{ "redis://[::1]:6379/3", true },
+		{ "redis://host/", true },
+		{ "unix:/run/redis.sock", true },
+		{ "unix:///run/redis.sock?db=2", true },
+		{ "rediss://host:6379", false },
+		{ "http://host", false },
+		{ "redis://host:0", false },
+		{ "redis://host:99999", false },
+		{ "redis://host:abc", false },
+		{ "redis://host/x", false },
+		{ "redis://host/1?foo=bar", false },
+		{ "redis://[::1", false },
+		{ "unix:relative.sock", false },
+		{ "unix:/", false },
+		{ "unix:/x?db=z", false },
+		{ "redis://:p%4@host", false },
+	};
+	struct conf c;
+
+	memset(&c, 0, sizeof(c));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct session_store *ss = NULL;
+		char *errmsg = NULL;
+		enum board_err rc;
+
+		c.redis_url = (char *)cases[i].url;
+		rc = session_store_new(&c, &ss, &errmsg);
+		if (cases[i].good)
+			ok(rc == BOARD_OK && ss != NULL && errmsg == NULL,
+			    "REDIS_URL %s accepted", cases[i].url);
+		else
+			ok(rc == BOARD_EINVAL && ss == NULL && errmsg != NULL &&
+			    strstr(errmsg, "REDIS_URL") != NULL,
+			    "REDIS_URL %s rejected: %s", cases[i].url,
+			    errmsg ? errmsg : "(null)");
+		session_store_free(ss);
+		free(errmsg);
+	}
+	c.redis_url = (char *)"redis://:topsecretpw@host:bad";
+	{
+		struct session_store *ss = NULL;
+		char *errmsg = NULL;
+
+		session_store_new(&c, &ss, &errmsg);
+		ok(errmsg != NULL && strstr(errmsg, "topsecretpw") == NULL,
+		    "the error never shows the password");
+		free(errmsg);
+		session_store_free(ss);
+	}
+	c.redis_url = NULL;
+	c.session_ttl = 0;
+	{
+		struct session_store *ss = NULL;
+		char *errmsg = NULL;
+
+		is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK,
+		    "no REDIS_URL: the default");
+		is_int(session_store_ttl(ss), 86400, "default TTL one day");
+		session_store_free(ss);
+	}
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static redisContext *
+raw_connect(void)
+{
+	return redisConnectUnix(sock);
+}
+
+static bool
+redis_start(void)
+{
+	redisContext *rc;
+	redisReply *r;
+	int devnull;
+
+	redis_pid = fork();
+	if (redis_pid < 0)
+		return false;
+	if (redis_pid == 0) {
+		devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execlp("redis-server", "redis-server", "--port", "0",
+		    "--unixsocket", sock, "--unixsocketperm", "700",
+		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
+		    (char *)NULL);
+		_exit(127);
+	}
+	/* Bounded wait: at most 100 tries over 5 s. */
+	for (int i = 0; i < 100; i++) {
+		int status;
+
+		if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
+			redis_pid = -1;
+			return false;
+		}
+		rc = raw_connect();
+		if (rc != NULL && !rc->err) {
+			r = redisCommand(rc, "PING");
+			if (r != NULL) {
+				freeReplyObject(r);
+				redisFree(rc);
+				return true;
+			}
+		}
+		redisFree(rc);
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+static void
+redis_stop(void)
+{
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+		redis_pid = -1;
+	}
+}
+
+static redisReply *
+raw(const char *fmt, ...)
+{
+	redisContext *rc = raw_connect();
+	redisReply *r = NULL;
+	va_list ap;
+
+	if (rc == NULL || rc->err) {
+		redisFree(rc);
+		return NULL;
+	}
+	va_start(ap, fmt);
+	r = redisvCommand(rc, fmt, ap);
+	va_end(ap);
+	redisFree(rc);
+	return r;
+}
+
+static long long
+raw_int(const char *fmt, const char *arg)
+{
+	redisReply *r = raw(fmt, arg);
+	long long v = -99;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+/* Replaces the "expires" value of want by got's, for comparing bytes. */
+static char *
+with_expires_of(const char *want, const char *got)
+{
+	const char *w = strstr(want, "\"expires\":\""), *g;
+	struct buf b;
+
+	g = got != NULL ? strstr(got, "\"expires\":\"") : NULL;
+	if (w == NULL || g == NULL)
+		return xstrdup("(no expires)");
+	buf_init(&b);
+	buf_append(&b, want, (size_t)(w - want) + 11);
+	buf_append(&b, g + 11, BOARD_ISO_LEN);
+	buf_puts(&b, w + 11 + BOARD_ISO_LEN);
+	return buf_steal(&b);
+}
+
+static void
+test_store(void)
+{
+	struct conf c;
+	struct buf url;
+	struct session_store *ss = NULL;
+	struct session s, t;
+	char *errmsg = NULL, *want;
+	const char *vuser, *vname;
+	redisReply *r;
+	long long ttl;
+	int64_t before;
+
+	memset(&c, 0, sizeof(c));
+	buf_init(&url);
+	buf_printf(&url, "unix://%s", sock);
+	c.redis_url = url.data;
+	c.session_ttl = 3600;
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "store made");
+	is_int(session_store_ping(ss), BOARD_OK, "PING");
+	is_int(session_store_ttl(ss), 3600, "TTL from conf");
+
+	session_init(&s);
+	session_init(&t);
+	vuser = cJSON_GetObjectItem(vectors, "session_user_id")->valuestring;
+	vname = cJSON_GetObjectItem(vectors, "session_username")->valuestring;
+	before = board_now_ms();
+	is_int(session_create(ss, vuser, vname, &s), BOARD_OK, "create");
+	is_int(strlen(s.sid), SECRET_ID_LEN, "sid of 32 characters");
+	ok(s.expires_ms >= before + 3600 * 1000 &&
+	    s.expires_ms <= board_now_ms() + 3600 * 1000, "expires in 1 h");
+	ttl = raw_int("TTL sess:%s", s.sid);
+	ok(ttl >= 3599 && ttl <= 3600, "Redis TTL %lld = session_ttl", ttl);
+
+	r = raw("GET sess:%s", s.sid);
+	ok(r != NULL && r->type == REDIS_REPLY_STRING, "stored as a string");
+	/* Same bytes as express-session + connect-redis, bar the time. */
+	want = with_expires_of(cJSON_GetObjectItem(vectors,
+	    "session_json")->valuestring, r != NULL ? r->str : NULL);
+	{
+		/* express wrote originalMaxAge 86400000; ours is 3600000. */
+		char *p = strstr(want, "86400000");
+
+		if (p != NULL) {
+			memcpy(p, "3600000", 7);
+			memmove(p + 7, p + 8, strlen(p + 8) + 1);
+		}
+	}
+	is_str(r != NULL ? r->str : NULL, want,
+	    "JSON exactly as connect-redis stores it");
+	free(want);
+	freeReplyObject(r);
+
+	freeReplyObject(raw("EXPIRE sess:%s 100", s.sid));
+	is_int(session_load(ss, s.sid, &t), BOARD_OK, "load");
+	is_str(t.user_id, vuser, "userId");
+	is_str(t.username, vname, "username (escapes round trip)");
+	is_str(t.sid, s.sid, "sid");
+	ok(t.expires_ms / 1000 == s.expires_ms / 1000, "cookie.expires read");
+	ttl = raw_int("TTL sess:%s", s.sid);
+	ok(ttl >= 3599, "load touches: TTL back to the full %lld", ttl);
+
+	is_int(session_destroy(ss, s.sid), BOARD_OK, "destroy");
+	is_int(raw_int("EXISTS sess:%s", s.sid), 0, "key gone");
+	is_int(session_load(ss, s.sid, &t), BOARD_ENOTFOUND,
+	    "destroyed session is not found");
+	ok(t.user_id == NULL, "out cleared on not found");
+	is_int(session_destroy(ss, s.sid), BOARD_OK, "destroy twice is fine");
+
+	/* A session written by express + connect-redis. */
+	freeReplyObject(raw("SET sess:%s %s EX 60", "expressWrittenSid0123456789abcde",
+	    cJSON_GetObjectItem(vectors, "session_json")->valuestring));
+	is_int(session_load(ss, "expressWrittenSid0123456789abcde", &t),
+	    BOARD_OK, "express's session loads");
+	is_str(t.user_id, vuser, "its userId");
+	ok(t.expires_ms > 0, "its expires");
+
+	freeReplyObject(raw("SET sess:bad {not json"));
+	is_int(session_load(ss, "bad", &t), BOARD_ENOTFOUND,
+	    "unreadable JSON is not found");
+	freeReplyObject(raw("SET sess:nouser {\"cookie\":{}}"));
+	is_int(session_load(ss, "nouser", &t), BOARD_ENOTFOUND,
+	    "missing userId is not found");
+	freeReplyObject(raw("SET sess:arr [1,2]"));
+	is_int(session_load(ss, "arr", &t), BOARD_ENOTFOUND,
+	    "an array is not found");
+	freeReplyObject(raw("SET sess:num {\"userId\":42}"));
+	is_int(session_load(ss, "num", &t), BOARD_OK, "numeric userId");
+	is_str(t.user_id, "42", "as a string");
+	is_str(t.username, "", "missing username is empty");
+	freeReplyObject(raw("LPUSH sess:list x"));
+	ok(session_load(ss, "list", &t) != BOARD_OK,
+	    "a key of the wrong type is not a session");
+	is_int(session_store_ping(ss), BOARD_OK, "and the store recovers");
+	is_int(session_load(ss, "a b", &t), BOARD_ENOTFOUND, "insane sid");
+
+	/* Redis restarts: EUNAVAIL while down, then reconnects by itself. */
+	redis_stop();
+	is_int(session_load(ss, "x", &t), BOARD_EUNAVAIL,
+	    "Redis down: unavailable");
+	is_int(session_store_ping(ss), BOARD_EUNAVAIL, "PING unavailable");
+	is_int(session_create(ss, "u", "n", &t), BOARD_EUNAVAIL,
+	    "create unavailable");
+	ok(redis_start(), "Redis restarted");
+	is_int(session_store_ping(ss), BOARD_OK, "reconnected");
+	is_int(session_create(ss, "u", "n", &s), BOARD_OK,
+	    "create after restart");
+	is_int(session_load(ss, s.sid, &t), BOARD_OK, "load after restart");
+
+	/* The same Redis restarted underneath an open connection. */
+	redis_stop();
+	ok(redis_start(), "Redis restarted again");
+	is_int(session_load(ss, s.sid, &t), BOARD_ENOTFOUND,
+	    "a stale connection is replaced at once (data gone: not found)");
+	redis_stop();
+	ok(redis_start(), "and again");
+	is_int(session_create(ss, "u", "n", &s), BOARD_OK,
+	    "create on a stale connection succeeds on a new one");
+	redis_stop();
+	ok(redis_start(), "and again");
+	is_int(session_login_failed(ss, "u", NULL), BOARD_EUNAVAIL,
+	    "a failure count is not resent (it may have been counted)");
+	is_int(session_login_failed(ss, "u", NULL), BOARD_OK,
+	    "the next call reconnects");
+
+	session_cleanup(&s);
+	session_cleanup(&t);
+	session_store_free(ss);
+	buf_cleanup(&url);
+}
+
+static void
+test_dead(void)
+{
+	struct sockaddr_in sa;
+	socklen_t slen = sizeof(sa);
+	struct conf c;
+	struct session_store *ss = NULL;
+	struct session s;
+	char *errmsg = NULL, url[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	double t0;
+	long ra;
+
+	/* A port that was free a moment ago: nothing listens on it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(fd, (struct sockaddr *)&sa, &slen);
+	close(fd);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", ntohs(sa.sin_port));
+
+	memset(&c, 0, sizeof(c));
+	c.redis_url = url;
+	session_init(&s);
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "dead store");
+	t0 = now_s();
+	is_int(session_load(ss, "abc", &s), BOARD_EUNAVAIL, "load: unavailable");
+	is_int(session_create(ss, "u", "n", &s), BOARD_EUNAVAIL, "create");
+	is_int(session_destroy(ss, "abc"), BOARD_EUNAVAIL, "destroy");
+	is_int(session_store_ping(ss), BOARD_EUNAVAIL, "ping");
+	is_int(session_login_check(ss, "u", "a", &ra), BOARD_EUNAVAIL, "check");
+	is_int(session_login_failed(ss, "u", "a"), BOARD_EUNAVAIL, "failed");
+	is_int(session_login_succeeded(ss, "u"), BOARD_EUNAVAIL, "succeeded");
+	ok(now_s() - t0 < 2.0, "all within 2 s (%.3f s)", now_s() - t0);
+	session_store_free(ss);
+
+	/* A socket path that does not exist. */
+	snprintf(url, sizeof(url), "unix:%s/none.sock", tmpdir);
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "dead unix");
+	is_int(session_store_ping(ss), BOARD_EUNAVAIL, "unix: unavailable");
+	session_store_free(ss);
+}
+
+static void
+test_throttle(void)
+{
+	struct conf c;
+	struct buf url;
+	struct session_store *ss = NULL;
+	char *errmsg = NULL;
+	long ra = -1;
+	long long ttl;
+
+	memset(&c, 0, sizeof(c));
+	buf_init(&url);
+	buf_printf(&url, "unix:%s", sock);
+	c.redis_url = url.data;
+	c.login_max_failures = 3;
+	c.login_window = 60;
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "store");
+
+	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_OK,
+	    "no failures: allowed");
+	is_int(ra, 0, "retry_after 0");
+	for (int i = 0; i < 2; i++)
+		session_login_failed(ss, "alice", "10.0.0.1");
+	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_OK,
+	    "2 of 3 failures: allowed");
+	is_int(session_login_failed(ss, "alice", "10.0.0.1"), BOARD_OK,
+	    "third failure counted");
+	ttl = raw_int("TTL board:fail:user:%s", "alice");
+	ok(ttl > 55 && ttl <= 60, "user key expires with the window (%lld)",
+	    ttl);
+	ttl = raw_int("TTL board:fail:addr:%s", "10.0.0.1");
+	ok(ttl > 55 && ttl <= 60, "addr key expires with the window (%lld)",
+	    ttl);
+	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_EDENIED,
+	    "3 failures: denied");
+	ok(ra > 55 && ra <= 60, "Retry-After is the TTL left (%ld)", ra);
+	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_EDENIED,
+	    "the username is locked from any address");
+	is_int(session_login_check(ss, "bob", "10.0.0.1", &ra), BOARD_EDENIED,
+	    "the address is locked for any username");
+	is_int(session_login_check(ss, "bob", "10.9.9.9", &ra), BOARD_OK,
+	    "others are not");
+	is_int(session_login_check(ss, "bob", NULL, &ra), BOARD_OK,
+	    "no address: username only");
+
+	session_login_failed(ss, "alice", "10.0.0.1");
+	ttl = raw_int("TTL board:fail:user:%s", "alice");
+	ok(ttl > 55 && ttl <= 60, "further failures keep the window (%lld)",
+	    ttl);
+	freeReplyObject(raw("EXPIRE board:fail:user:%s 5", "alice"));
+	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_EDENIED,
+	    "still denied");
+	ok(ra >= 4 && ra <= 5, "Retry-After follows the key's TTL (%ld)", ra);
+
+	is_int(session_login_succeeded(ss, "alice"), BOARD_OK, "succeeded");
+	is_int(raw_int("EXISTS board:fail:user:%s", "alice"), 0,
+	    "clears the username's count");
+	is_int(raw_int("EXISTS board:fail:addr:%s", "10.0.0.1"), 1,
+	    "not the address's");
+	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_OK,
+	    "alice allowed again elsewhere");
+
+	/* A counter somehow left without an expiry gets one on failure. */
+	freeReplyObject(raw("SET board:fail:user:%s 1", "carol"));
+	session_login_failed(ss, "carol", NULL);
+	ttl = raw_int("TTL board:fail:user:%s", "carol");
+	ok(ttl > 55 && ttl <= 60, "a counter never stays without expiry");
+	is_int(raw_int("EXISTS board:fail:addr:%s", ""), 0, "no empty addr key");
+
+	session_store_free(ss);
+	buf_cleanup(&url);
+}
+
+int
+main(void)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[1024], cmd[700];
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/tests/data/express-vectors.json",
+	    srcdir != NULL ? srcdir : ".");
+	text = read_all(path);
+	vectors = text != NULL ? cJSON_Parse(text) : NULL;
+	free(text);
+	if (vectors == NULL) {
+		printf("not ok 1 - read %s\n1..1\n", path);
+		return 1;
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
+
+	test_cookie_vectors();
+	test_cookie();
+	test_urls();
+	test_dead();
+	if (redis_start()) {
+		test_store();
+		test_throttle();
+	} else {
+		ok(0, "redis-server starts (is it installed?)");
+	}
+	redis_stop();
+	cJSON_Delete(vectors);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return tap_done();
+}
