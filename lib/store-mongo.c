@@ -1,0 +1,911 @@
+/* store-mongo.c: the MongoDB / Amazon DocumentDB backend (mongo-c-driver). */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mongoc/mongoc.h>
+
+#include "log.h"
+#include "store.h"
+
+#define MONGO_DEFAULT_DB	"board"
+#define MONGO_DEFAULT_TIMEOUT_MS 2000
+#define MONGO_APPNAME		"board"
+
+struct store_mongo {
+	mongoc_client_t *client;
+	char *dbname;
+	mongoc_collection_t *users;
+	mongoc_collection_t *posts;
+	/* For reads that must see the caller's own write. */
+	mongoc_read_prefs_t *primary;
+	/* Set while the server is unreachable, so an outage logs one warning
+	 * and its end one notice instead of a line per request. */
+	bool down;
+};
+
+static bool mongo_create_indexes(struct store_mongo *sm, bson_error_t *e);
+
+static const struct store_ops store_mongo_ops;
+
+/*
+ * mongoc's URI parser quotes a malformed password in its error message
+ * ("Password \"%s\" must not have unescaped chars"). While we parse, this
+ * holds the raw password so that text and the driver's log lines can be
+ * scrubbed of it.
+ */
+static char *mongo_redact;
+
+/* Replaces every occurrence of mongo_redact in s with "***". */
+static char *
+mongo_scrub(const char *s)
+{
+	struct buf b;
+	const char *p;
+	size_t n;
+
+	if (mongo_redact == NULL || *mongo_redact == '\0')
+		return xstrdup(s);
+	n = strlen(mongo_redact);
+	buf_init(&b);
+	while ((p = strstr(s, mongo_redact)) != NULL) {
+		buf_append(&b, s, (size_t)(p - s));
+		buf_puts(&b, "***");
+		s = p + n;
+	}
+	buf_puts(&b, s);
+	return buf_steal(&b);
+}
+
+/*
+ * The driver's own log lines go through our logger: its default handler
+ * writes informational lines to stdout, which is the FastCGI stream in a
+ * responder. Only warnings and worse are kept.
+ */
+static void
+mongo_log_handler(mongoc_log_level_t level, const char *domain,
+    const char *message, void *data)
+{
+	char *m;
+
+	enum log_level l;
+
+	if (level > MONGOC_LOG_LEVEL_WARNING)
+		return;
+	l = level == MONGOC_LOG_LEVEL_WARNING ? LOG_WARN : LOG_ERR;
+	/* At close the driver ends its implicit sessions; a server without
+	 * endSessions (or one already gone) only lets them time out. */
+	if (strstr(message, "\"endSessions\"") != NULL)
+		l = LOG_DEBUG;
+	m = mongo_scrub(message);
+	log_msg(l, "store: mongoc %s: %s", domain, m);
+	free(m);
+}
+
+/* mongoc_init() may run only once per process; its cleanup runs at exit. */
+static void
+mongo_global_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	mongoc_log_set_handler(mongo_log_handler, NULL);
+	mongoc_log_trace_disable();
+	mongoc_init();
+	atexit(mongoc_cleanup);
+}
+
+/*
+ * The raw password of a mongodb:// URI (what sits between the first ':'
+ * and the last '@' of the authority), or NULL.
+ */
+static char *
+mongo_uri_raw_password(const char *uri)
+{
+	const char *auth, *end, *at, *colon;
+
+	auth = strstr(uri, "://");
+	if (auth == NULL)
+		return NULL;
+	auth += 3;
+	end = auth + strcspn(auth, "/?");
+	at = NULL;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return NULL;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL || colon + 1 == at)
+		return NULL;
+	return xstrndup(colon + 1, (size_t)(at - colon - 1));
+}
+
+/* The hosts a URI names, for messages: never the credentials. */
+static void
+mongo_uri_hosts(const mongoc_uri_t *uri, struct buf *b)
+{
+	const mongoc_host_list_t *h;
+	const char *srv;
+
+	srv = mongoc_uri_get_srv_hostname(uri);
+	if (srv != NULL) {
+		buf_printf(b, "mongodb+srv://%s", srv);
+		return;
+	}
+	for (h = mongoc_uri_get_hosts(uri); h != NULL; h = h->next)
+		buf_printf(b, "%s%s", b->len > 0 ? "," : "", h->host_and_port);
+	if (b->len == 0)
+		buf_puts(b, "(no host)");
+}
+
+/* Server error codes that mean "not reachable right now", not a bug:
+ * network, shutdown, failover (the retryable-error list of the driver
+ * specifications) and authentication. */
+static bool
+mongo_code_is_transient(uint32_t code)
+{
+	static const uint32_t codes[] = {
+		6, 7, 13, 18, 50, 89, 91, 189, 262, 9001, 10107, 11600,
+		11602, 13435, 13436,
+	};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i] == code)
+			return true;
+	return false;
+}
+
+static bool
+mongo_code_is_duplicate(uint32_t code)
+{
+	return code == 11000 || code == 11001;
+}
+
+/* Client-side errors that mean the server could not be reached. */
+static bool
+mongo_error_is_network(const bson_error_t *e)
+{
+	switch (e->domain) {
+	case MONGOC_ERROR_STREAM:
+	case MONGOC_ERROR_SERVER_SELECTION:
+	case MONGOC_ERROR_PROTOCOL:
+	case MONGOC_ERROR_CLIENT:
+	case MONGOC_ERROR_SASL:
+	case MONGOC_ERROR_SCRAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Maps a failed operation to a code and logs it once. what names the
+ * operation. Unreachable-server errors log at warning level on the first
+ * failure of an outage only (then debug), so a down server does not fill
+ * the journal with one line per request.
+ */
+static enum board_err
+mongo_fail(struct store_mongo *sm, const char *what, const bson_error_t *e)
+{
+	bool server = e->domain == MONGOC_ERROR_SERVER ||
+	    e->domain == MONGOC_ERROR_WRITE_CONCERN;
+
+	if (server && mongo_code_is_duplicate(e->code))
+		return BOARD_EEXIST;
+	if (mongo_error_is_network(e) ||
+	    (server && mongo_code_is_transient(e->code))) {
+		log_msg(sm->down ? LOG_DEBUG : LOG_WARN,
+		    "store: MongoDB unavailable (%s): %s", what, e->message);
+		sm->down = true;
+		return BOARD_EUNAVAIL;
+	}
+	log_err("store: MongoDB %s failed (domain %u, code %u): %s", what,
+	    e->domain, e->code, e->message);
+	return BOARD_EINTERNAL;
+}
+
+/*
+ * Called before each operation. After an outage the indexes are ensured
+ * again before anything is written: a server that came back empty (a
+ * restored or in-memory one) must still refuse duplicate usernames.
+ */
+static enum board_err
+mongo_ready(struct store_mongo *sm)
+{
+	bson_error_t e;
+
+	if (!sm->down)
+		return BOARD_OK;
+	if (!mongo_create_indexes(sm, &e)) {
+		if (mongo_error_is_network(&e) ||
+		    mongo_code_is_transient(e.code))
+			return mongo_fail(sm, "create indexes", &e);
+		log_err("store: MongoDB create indexes failed: %s", e.message);
+	}
+	log_info("store: MongoDB reachable again");
+	sm->down = false;
+	return BOARD_OK;
+}
+
+/* true when a write reply carries a duplicate-key error in writeErrors
+ * (older servers and some drivers report it only there). */
+static bool
+mongo_reply_has_duplicate(const bson_t *reply)
+{
+	bson_iter_t it, arr, doc;
+
+	if (!bson_iter_init_find(&it, reply, "writeErrors") ||
+	    !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
+		return false;
+	while (bson_iter_next(&arr)) {
+		if (!BSON_ITER_HOLDS_DOCUMENT(&arr) ||
+		    !bson_iter_recurse(&arr, &doc))
+			continue;
+		if (bson_iter_find(&doc, "code") &&
+		    (BSON_ITER_HOLDS_INT32(&doc) || BSON_ITER_HOLDS_INT64(&doc) ||
+		    BSON_ITER_HOLDS_DOUBLE(&doc)) &&
+		    mongo_code_is_duplicate((uint32_t)bson_iter_as_int64(&doc)))
+			return true;
+	}
+	return false;
+}
+
+static int64_t
+mongo_reply_count(const bson_t *reply, const char *field)
+{
+	bson_iter_t it;
+
+	if (bson_iter_init_find(&it, reply, field) &&
+	    (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it) ||
+	    BSON_ITER_HOLDS_DOUBLE(&it)))
+		return bson_iter_as_int64(&it);
+	return 0;
+}
+
+/*
+ * Parses an id. Only our own form (24 lower-case hex digits) is accepted,
+ * so "ABC…" and "abc…" never name the same post; anything else is
+ * ENOTFOUND without a round trip.
+ */
+static bool
+mongo_oid_parse(const char *id, bson_oid_t *oid)
+{
+	if (id == NULL || !store_id_is_valid(id) ||
+	    !bson_oid_is_valid(id, strlen(id)))
+		return false;
+	bson_oid_init_from_string(oid, id);
+	return true;
+}
+
+/* Copies the string at key (or "" when absent or not a string). */
+static char *
+mongo_dup_utf8(const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+	const char *s;
+	uint32_t n;
+
+	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_UTF8(&it))
+		return xstrdup("");
+	s = bson_iter_utf8(&it, &n);
+	return xstrndup(s, n);
+}
+
+/* Writes the id at key as hex; false when it is not an id. Accepts an
+ * ObjectId or a string of our form (documents written by other tools). */
+static bool
+mongo_get_id(const bson_t *doc, const char *key, char out[STORE_ID_LEN + 1])
+{
+	bson_iter_t it;
+	const char *s;
+
+	if (!bson_iter_init_find(&it, doc, key))
+		return false;
+	if (BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_to_string(bson_iter_oid(&it), out);
+		return true;
+	}
+	if (BSON_ITER_HOLDS_UTF8(&it)) {
+		s = bson_iter_utf8(&it, NULL);
+		if (store_id_is_valid(s)) {
+			memcpy(out, s, STORE_ID_LEN + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int64_t
+mongo_get_ms(const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, key))
+		return 0;
+	if (BSON_ITER_HOLDS_DATE_TIME(&it))
+		return bson_iter_date_time(&it);
+	if (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it) ||
+	    BSON_ITER_HOLDS_DOUBLE(&it))
+		return bson_iter_as_int64(&it);
+	return 0;
+}
+
+static enum board_err
+mongo_doc_to_user(const bson_t *doc, struct user *out)
+{
+	user_cleanup(out);
+	user_init(out);
+	if (!mongo_get_id(doc, "_id", out->id)) {
+		log_err("store: a users document has no ObjectId _id");
+		return BOARD_EINTERNAL;
+	}
+	out->username = mongo_dup_utf8(doc, "username");
+	out->pwhash = mongo_dup_utf8(doc, "pwhash");
+	return BOARD_OK;
+}
+
+static enum board_err
+mongo_doc_to_post(const bson_t *doc, struct post *out)
+{
+	post_cleanup(out);
+	post_init(out);
+	if (!mongo_get_id(doc, "_id", out->id)) {
+		log_err("store: a posts document has no ObjectId _id");
+		return BOARD_EINTERNAL;
+	}
+	if (!mongo_get_id(doc, "authorId", out->author_id))
+		out->author_id[0] = '\0';
+	out->title = mongo_dup_utf8(doc, "title");
+	out->content = mongo_dup_utf8(doc, "content");
+	out->author_name = mongo_dup_utf8(doc, "authorName");
+	out->created_ms = mongo_get_ms(doc, "createdAt");
+	out->updated_ms = mongo_get_ms(doc, "updatedAt");
+	return BOARD_OK;
+}
+
+static enum board_err
+mongo_ping(void *impl)
+{
+	struct store_mongo *sm = impl;
+	bson_t *cmd = BCON_NEW("ping", BCON_INT32(1));
+	bson_error_t e;
+	enum board_err rc;
+
+	/* NULL read prefs: whatever member the URI would read from. */
+	rc = mongo_ready(sm);
+	if (rc == BOARD_OK && !mongoc_client_command_simple(sm->client,
+	    "admin", cmd, NULL, NULL, &e))
+		rc = mongo_fail(sm, "ping", &e);
+	bson_destroy(cmd);
+	return rc;
+}
+
+static enum board_err
+mongo_user_create(void *impl, const char *username, const char *pwhash,
+    struct user *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t doc = BSON_INITIALIZER, reply;
+	bson_oid_t oid;
+	bson_error_t e;
+	enum board_err rc;
+
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	bson_oid_init(&oid, NULL);
+	BSON_APPEND_OID(&doc, "_id", &oid);
+	BSON_APPEND_UTF8(&doc, "username", username);
+	BSON_APPEND_UTF8(&doc, "pwhash", pwhash);
+	BSON_APPEND_DATE_TIME(&doc, "createdAt", board_now_ms());
+	/* The unique index on username decides races between signups. */
+	if (!mongoc_collection_insert_one(sm->users, &doc, NULL, &reply, &e)) {
+		rc = mongo_reply_has_duplicate(&reply) ? BOARD_EEXIST :
+		    mongo_fail(sm, "insert user", &e);
+		goto out;
+	}
+	user_cleanup(out);
+	user_init(out);
+	bson_oid_to_string(&oid, out->id);
+	out->username = xstrdup(username);
+	out->pwhash = xstrdup(pwhash);
+	rc = BOARD_OK;
+out:
+	bson_destroy(&reply);
+	bson_destroy(&doc);
+	return rc;
+}
+
+/*
+ * Runs a find for at most one document and converts it with conv.
+ * prefs NULL: the URI's read preference.
+ */
+static enum board_err
+mongo_find_one(struct store_mongo *sm, mongoc_collection_t *coll,
+    const bson_t *filter, const mongoc_read_prefs_t *prefs, const char *what,
+    enum board_err (*conv)(const bson_t *, void *), void *out)
+{
+	bson_t *opts;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t e;
+	enum board_err rc;
+
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	rc = BOARD_ENOTFOUND;
+	opts = BCON_NEW("limit", BCON_INT64(1));
+	cur = mongoc_collection_find_with_opts(coll, filter, opts, prefs);
+	if (mongoc_cursor_next(cur, &doc))
+		rc = conv(doc, out);
+	else if (mongoc_cursor_error(cur, &e))
+		rc = mongo_fail(sm, what, &e);
+	mongoc_cursor_destroy(cur);
+	bson_destroy(opts);
+	return rc;
+}
+
+static enum board_err
+mongo_conv_user(const bson_t *doc, void *out)
+{
+	return mongo_doc_to_user(doc, out);
+}
+
+static enum board_err
+mongo_conv_post(const bson_t *doc, void *out)
+{
+	return mongo_doc_to_post(doc, out);
+}
+
+static enum board_err
+mongo_user_find_by_name(void *impl, const char *username, struct user *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter = BCON_NEW("username", BCON_UTF8(username));
+	enum board_err rc;
+
+	/* Primary: a login right after signup must see the new user. */
+	rc = mongo_find_one(sm, sm->users, filter, sm->primary, "find user",
+	    mongo_conv_user, out);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
+mongo_user_set_hash(void *impl, const char *user_id, const char *pwhash)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter = NULL, *update = NULL;
+	bson_t reply = BSON_INITIALIZER;
+	bson_oid_t oid;
+	bson_error_t e;
+	enum board_err rc = BOARD_ENOTFOUND;
+
+	if (!mongo_oid_parse(user_id, &oid))
+		goto out;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		goto out;
+	bson_destroy(&reply);
+	filter = BCON_NEW("_id", BCON_OID(&oid));
+	update = BCON_NEW("$set", "{", "pwhash", BCON_UTF8(pwhash), "}");
+	if (!mongoc_collection_update_one(sm->users, filter, update, NULL,
+	    &reply, &e)) {
+		rc = mongo_fail(sm, "update user", &e);
+		goto out;
+	}
+	rc = mongo_reply_count(&reply, "matchedCount") > 0 ? BOARD_OK :
+	    BOARD_ENOTFOUND;
+out:
+	bson_destroy(&reply);
+	bson_destroy(update);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
+mongo_post_create(void *impl, const char *author_id, const char *author_name,
+    const char *title, size_t title_len, const char *content,
+    size_t content_len, int64_t now_ms, struct post *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t doc = BSON_INITIALIZER, reply;
+	bson_oid_t oid, author;
+	bson_error_t e;
+	enum board_err rc;
+
+	/* An author id is ours (from the session), never client input. */
+	if (!mongo_oid_parse(author_id, &author) || title_len > INT_MAX ||
+	    content_len > INT_MAX)
+		return BOARD_EINVAL;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	bson_oid_init(&oid, NULL);
+	BSON_APPEND_OID(&doc, "_id", &oid);
+	bson_append_utf8(&doc, "title", -1, title, (int)title_len);
+	bson_append_utf8(&doc, "content", -1, content, (int)content_len);
+	BSON_APPEND_OID(&doc, "authorId", &author);
+	BSON_APPEND_UTF8(&doc, "authorName", author_name);
+	BSON_APPEND_DATE_TIME(&doc, "createdAt", now_ms);
+	BSON_APPEND_DATE_TIME(&doc, "updatedAt", now_ms);
+	if (!mongoc_collection_insert_one(sm->posts, &doc, NULL, &reply, &e)) {
+		rc = mongo_fail(sm, "insert post", &e);
+		goto out;
+	}
+	/* The stored document is exactly what we sent: no read back. */
+	post_cleanup(out);
+	post_init(out);
+	bson_oid_to_string(&oid, out->id);
+	memcpy(out->author_id, author_id, STORE_ID_LEN + 1);
+	out->title = xstrndup(title, title_len);
+	out->content = xstrndup(content, content_len);
+	out->author_name = xstrdup(author_name);
+	out->created_ms = now_ms;
+	out->updated_ms = now_ms;
+	rc = BOARD_OK;
+out:
+	bson_destroy(&reply);
+	bson_destroy(&doc);
+	return rc;
+}
+
+static enum board_err
+mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter;
+	bson_oid_t oid;
+	enum board_err rc;
+
+	if (!mongo_oid_parse(id, &oid))
+		return BOARD_ENOTFOUND;
+	filter = BCON_NEW("_id", BCON_OID(&oid));
+	rc = mongo_find_one(sm, sm->posts, filter,
+	    primary ? sm->primary : NULL, "find post", mongo_conv_post, out);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
+mongo_post_update(void *impl, const char *id, const char *title,
+    size_t title_len, const char *content, size_t content_len,
+    int64_t now_ms, struct post *out)
+{
+	struct store_mongo *sm = impl;
+	mongoc_find_and_modify_opts_t *fam = NULL;
+	bson_t *filter = NULL;
+	bson_t update = BSON_INITIALIZER, set, reply = BSON_INITIALIZER;
+	bson_iter_t it;
+	bson_oid_t oid;
+	bson_error_t e;
+	enum board_err rc = BOARD_ENOTFOUND;
+
+	if (!mongo_oid_parse(id, &oid))
+		goto out;
+	if (title_len > INT_MAX || content_len > INT_MAX) {
+		rc = BOARD_EINVAL;
+		goto out;
+	}
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		goto out;
+	filter = BCON_NEW("_id", BCON_OID(&oid));
+	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+	if (title != NULL)
+		bson_append_utf8(&set, "title", -1, title, (int)title_len);
+	if (content != NULL)
+		bson_append_utf8(&set, "content", -1, content,
+		    (int)content_len);
+	BSON_APPEND_DATE_TIME(&set, "updatedAt", now_ms);
+	bson_append_document_end(&update, &set);
+	/* findAndModify runs on the primary and hands back the document
+	 * as written, so the caller sees its own update. */
+	fam = mongoc_find_and_modify_opts_new();
+	mongoc_find_and_modify_opts_set_update(fam, &update);
+	mongoc_find_and_modify_opts_set_flags(fam,
+	    MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+	bson_destroy(&reply);
+	if (!mongoc_collection_find_and_modify_with_opts(sm->posts, filter, fam,
+	    &reply, &e)) {
+		rc = mongo_fail(sm, "update post", &e);
+		goto out;
+	}
+	if (bson_iter_init_find(&it, &reply, "value") &&
+	    BSON_ITER_HOLDS_DOCUMENT(&it)) {
+		const uint8_t *data;
+		uint32_t len;
+		bson_t value;
+
+		bson_iter_document(&it, &len, &data);
+		if (bson_init_static(&value, data, len))
+			rc = mongo_doc_to_post(&value, out);
+		else
+			rc = BOARD_EINTERNAL;
+	}
+out:
+	mongoc_find_and_modify_opts_destroy(fam);
+	bson_destroy(&reply);
+	bson_destroy(&update);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
+mongo_post_delete(void *impl, const char *id)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter = NULL;
+	bson_t reply = BSON_INITIALIZER;
+	bson_oid_t oid;
+	bson_error_t e;
+	enum board_err rc = BOARD_ENOTFOUND;
+
+	if (!mongo_oid_parse(id, &oid))
+		goto out;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		goto out;
+	filter = BCON_NEW("_id", BCON_OID(&oid));
+	bson_destroy(&reply);
+	if (!mongoc_collection_delete_one(sm->posts, filter, NULL, &reply,
+	    &e)) {
+		rc = mongo_fail(sm, "delete post", &e);
+		goto out;
+	}
+	rc = mongo_reply_count(&reply, "deletedCount") > 0 ? BOARD_OK :
+	    BOARD_ENOTFOUND;
+out:
+	bson_destroy(&reply);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
+mongo_post_list(void *impl, const struct store_cursor *after, int limit,
+    struct post_list *out)
+{
+	struct store_mongo *sm = impl;
+	mongoc_cursor_t *cur = NULL;
+	bson_t *filter = NULL, *opts = NULL;
+	const bson_t *doc;
+	bson_oid_t oid;
+	bson_error_t e;
+	struct post_list l;
+	enum board_err rc = BOARD_OK;
+
+	post_list_init(&l);
+	if (limit <= 0)
+		goto done;
+	if (after != NULL && !mongo_oid_parse(after->id, &oid)) {
+		rc = BOARD_EINVAL;
+		goto done;
+	}
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		goto done;
+	if (after == NULL) {
+		filter = bson_new();
+	} else {
+		/* Keyset paging on the (createdAt, _id) index: no $expr,
+		 * which DocumentDB lacks. */
+		filter = BCON_NEW("$or", "[",
+		    "{", "createdAt", "{", "$lt",
+			BCON_DATE_TIME(after->created_ms), "}", "}",
+		    "{", "createdAt", BCON_DATE_TIME(after->created_ms),
+			"_id", "{", "$lt", BCON_OID(&oid), "}", "}",
+		    "]");
+	}
+	opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(-1),
+	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
+	/* NULL read prefs: a listing may come from a replica. */
+	cur = mongoc_collection_find_with_opts(sm->posts, filter, opts, NULL);
+	l.v = xcalloc((size_t)limit, sizeof(*l.v));
+	while (l.n < (size_t)limit && mongoc_cursor_next(cur, &doc)) {
+		post_init(&l.v[l.n]);
+		rc = mongo_doc_to_post(doc, &l.v[l.n]);
+		l.n++;
+		if (rc != BOARD_OK)
+			goto done;
+	}
+	if (mongoc_cursor_error(cur, &e)) {
+		rc = mongo_fail(sm, "list posts", &e);
+		goto done;
+	}
+done:
+	if (rc == BOARD_OK) {
+		post_list_cleanup(out);
+		*out = l;
+	} else {
+		post_list_cleanup(&l);
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(opts);
+	bson_destroy(filter);
+	return rc;
+}
+
+static void
+mongo_close(void *impl)
+{
+	struct store_mongo *sm = impl;
+
+	if (sm == NULL)
+		return;
+	mongoc_read_prefs_destroy(sm->primary);
+	mongoc_collection_destroy(sm->posts);
+	mongoc_collection_destroy(sm->users);
+	mongoc_client_destroy(sm->client);
+	free(sm->dbname);
+	free(sm);
+}
+
+/* Runs createIndexes; an index that already exists is not an error. */
+static bool
+mongo_create_index(mongoc_database_t *db, const char *coll, const bson_t *key,
+    const char *name, bool unique, bson_error_t *e)
+{
+	bson_t cmd = BSON_INITIALIZER, indexes, index, reply;
+	bool ok;
+
+	BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
+	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
+	BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
+	BSON_APPEND_DOCUMENT(&index, "key", key);
+	BSON_APPEND_UTF8(&index, "name", name);
+	if (unique)
+		BSON_APPEND_BOOL(&index, "unique", true);
+	bson_append_document_end(&indexes, &index);
+	bson_append_array_end(&cmd, &indexes);
+	ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, e);
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return ok;
+}
+
+static bool
+mongo_create_indexes(struct store_mongo *sm, bson_error_t *e)
+{
+	mongoc_database_t *db;
+	bson_t *ukey, *pkey;
+	bool ok;
+
+	db = mongoc_client_get_database(sm->client, sm->dbname);
+	ukey = BCON_NEW("username", BCON_INT32(1));
+	pkey = BCON_NEW("createdAt", BCON_INT32(-1), "_id", BCON_INT32(-1));
+	/* Unique: concurrent signups of one name are decided here. */
+	ok = mongo_create_index(db, "users", ukey, "username_1", true, e) &&
+	    /* Newest first and keyset paging by (createdAt, _id). */
+	    mongo_create_index(db, "posts", pkey, "createdAt_-1__id_-1", false,
+	    e);
+	bson_destroy(pkey);
+	bson_destroy(ukey);
+	mongoc_database_destroy(db);
+	return ok;
+}
+
+/* Sets an int32 URI option unless the URI sets it itself. */
+static void
+mongo_uri_default(mongoc_uri_t *uri, const char *key, int32_t v)
+{
+	if (!mongoc_uri_has_option(uri, key))
+		mongoc_uri_set_option_as_int32(uri, key, v);
+}
+
+enum board_err
+store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
+{
+	struct store_mongo *sm = NULL;
+	mongoc_uri_t *uri = NULL;
+	const char *dbname;
+	bson_t *ping = NULL;
+	bson_error_t e;
+	struct buf msg, hosts;
+	int32_t timeout;
+	char *m;
+	enum board_err rc = BOARD_EINVAL;
+
+	buf_init(&msg);
+	buf_init(&hosts);
+	mongo_global_init();
+	if (c->mongodb_uri == NULL || *c->mongodb_uri == '\0') {
+		buf_puts(&msg, "MONGODB_URI: not set");
+		goto out;
+	}
+	mongo_redact = mongo_uri_raw_password(c->mongodb_uri);
+	uri = mongoc_uri_new_with_error(c->mongodb_uri, &e);
+	if (uri == NULL) {
+		m = mongo_scrub(e.message);
+		buf_printf(&msg, "MONGODB_URI: invalid: %s", m);
+		free(m);
+		goto out;
+	}
+	mongo_uri_hosts(uri, &hosts);
+
+	/*
+	 * Bound every request when the server is gone. The URI wins when it
+	 * says; otherwise server selection gives up after store_timeout_ms,
+	 * a connection attempt too, and a server that accepted a request
+	 * but hangs is abandoned after five times that.
+	 */
+	timeout = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT32_MAX / 5
+	    ? (int32_t)c->store_timeout_ms : MONGO_DEFAULT_TIMEOUT_MS;
+	mongo_uri_default(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout);
+	mongo_uri_default(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeout);
+	mongo_uri_default(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout * 5);
+	if (mongoc_uri_get_appname(uri) == NULL)
+		mongoc_uri_set_appname(uri, MONGO_APPNAME);
+	dbname = mongoc_uri_get_database(uri);
+	if (dbname == NULL || *dbname == '\0')
+		dbname = MONGO_DEFAULT_DB;
+
+	sm = xcalloc(1, sizeof(*sm));
+	sm->dbname = xstrdup(dbname);
+	sm->client = mongoc_client_new_from_uri_with_error(uri, &e);
+	if (sm->client == NULL) {
+		m = mongo_scrub(e.message);
+		buf_printf(&msg, "MONGODB_URI: cannot use it for %s: %s",
+		    buf_cstr(&hosts), m);
+		free(m);
+		goto out;
+	}
+	/* Server errors in domain MONGOC_ERROR_SERVER, with their codes. */
+	mongoc_client_set_error_api(sm->client, MONGOC_ERROR_API_VERSION_2);
+	sm->users = mongoc_client_get_collection(sm->client, sm->dbname,
+	    "users");
+	sm->posts = mongoc_client_get_collection(sm->client, sm->dbname,
+	    "posts");
+	sm->primary = mongoc_read_prefs_new(MONGOC_READ_PRIMARY);
+
+	/* Fail at start, naming the setting, rather than at first request. */
+	ping = BCON_NEW("ping", BCON_INT32(1));
+	if (!mongoc_client_command_simple(sm->client, "admin", ping,
+	    sm->primary, NULL, &e)) {
+		rc = mongo_error_is_network(&e) ||
+		    mongo_code_is_transient(e.code) ? BOARD_EUNAVAIL :
+		    BOARD_EINVAL;
+		m = mongo_scrub(e.message);
+		buf_printf(&msg, "MONGODB_URI: cannot reach MongoDB at %s: %s",
+		    buf_cstr(&hosts), m);
+		free(m);
+		goto out;
+	}
+	if (!mongo_create_indexes(sm, &e)) {
+		rc = mongo_error_is_network(&e) ||
+		    mongo_code_is_transient(e.code) ? BOARD_EUNAVAIL :
+		    BOARD_EINVAL;
+		m = mongo_scrub(e.message);
+		buf_printf(&msg, "MONGODB_URI: database %s: creating indexes: "
+		    "%s", sm->dbname, m);
+		free(m);
+		goto out;
+	}
+	st->ops = &store_mongo_ops;
+	st->impl = sm;
+	sm = NULL;
+	rc = BOARD_OK;
+out:
+	if (rc != BOARD_OK && errmsg != NULL)
+		*errmsg = buf_steal(&msg);
+	mongo_close(sm);
+	bson_destroy(ping);
+	mongoc_uri_destroy(uri);
+	buf_cleanup(&hosts);
+	buf_cleanup(&msg);
+	free(mongo_redact);
+	mongo_redact = NULL;
+	return rc;
+}
+
+static const struct store_ops store_mongo_ops = {
+	.name = "mongodb",
+	.ping = mongo_ping,
+	.user_create = mongo_user_create,
+	.user_find_by_name = mongo_user_find_by_name,
+	.user_set_hash = mongo_user_set_hash,
+	.post_create = mongo_post_create,
+	.post_find = mongo_post_find,
+	.post_update = mongo_post_update,
+	.post_delete = mongo_post_delete,
+	.post_list = mongo_post_list,
+	.close = mongo_close,
+};

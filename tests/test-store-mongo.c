@@ -1,0 +1,562 @@
+/* test-store-mongo.c: what only the MongoDB backend has to get right (URI
+ * handling, outages, driver errors); tests/test-store.c covers the rest. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "conf.h"
+#include "log.h"
+#include "store.h"
+#include "tap.h"
+
+#define JONGODB_REL \
+	"tests/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb"
+/* The bound the issue sets: default selection timeout 2 s, plus slack. */
+#define OUTAGE_MAX_MS 2500
+
+static const char *test_uri;
+/* The shared server outlives one run: names made here are unique. */
+static char test_tag[48];
+
+static const char *
+tagged(const char *name)
+{
+	static char buf[4][96];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s-%s", name, test_tag);
+	return buf[i];
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* A port on 127.0.0.1 that nothing listens on (the kernel's pick). */
+static int
+free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t n = sizeof(a);
+	int fd, port = -1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &n) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static enum board_err
+open_uri(const char *uri, long timeout_ms, struct store **st, char **err)
+{
+	struct conf c;
+	enum board_err rc;
+
+	conf_init(&c);
+	free(c.mongodb_uri);
+	c.mongodb_uri = xstrdup(uri);
+	c.store_timeout_ms = timeout_ms;
+	*st = NULL;
+	*err = NULL;
+	rc = store_open(&c, st, err);
+	conf_cleanup(&c);
+	return rc;
+}
+
+/* A private jongodb this test may kill: never the shared test server. */
+struct server {
+	pid_t pid;
+	int port;
+	char log[64];
+	char uri[128];
+};
+
+static const char *
+jongodb_path(void)
+{
+	static char path[4096];
+	const char *bin = getenv("JONGODB_BIN");
+	const char *srcdir = getenv("srcdir");
+	int n;
+
+	if (bin != NULL && *bin != '\0')
+		return bin;
+	n = snprintf(path, sizeof(path), "%s/%s",
+	    srcdir != NULL && *srcdir != '\0' ? srcdir : ".", JONGODB_REL);
+	return n > 0 && (size_t)n < sizeof(path) ? path : NULL;
+}
+
+/* Starts jongodb on srv->port and waits (20 s at most) for its ready line. */
+static bool
+server_start(struct server *srv)
+{
+	const char *bin = jongodb_path();
+	char host[] = "--host=127.0.0.1", port[32], buf[512];
+	int fd, tries;
+	ssize_t n;
+
+	if (bin == NULL || access(bin, X_OK) != 0) {
+		diag("jongodb not found at %s (script/bootstrap installs it)",
+		    bin != NULL ? bin : "?");
+		return false;
+	}
+	snprintf(port, sizeof(port), "--port=%d", srv->port);
+	fd = open(srv->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return false;
+	srv->pid = fork();
+	if (srv->pid < 0) {
+		close(fd);
+		return false;
+	}
+	if (srv->pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execl(bin, bin, host, port, "--database=board", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	for (tries = 0; tries < 200; tries++) {
+		fd = open(srv->log, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			char *p, *e;
+
+			buf[n] = '\0';
+			p = strstr(buf, "JONGODB_URI=");
+			if (p != NULL && (e = strchr(p, '\n')) != NULL) {
+				*e = '\0';
+				snprintf(srv->uri, sizeof(srv->uri), "%s",
+				    p + strlen("JONGODB_URI="));
+				return true;
+			}
+		}
+		if (waitpid(srv->pid, NULL, WNOHANG) == srv->pid) {
+			srv->pid = 0;
+			return false;
+		}
+		sleep_ms(100);
+	}
+	return false;
+}
+
+static void
+server_kill(struct server *srv)
+{
+	if (srv->pid <= 0)
+		return;
+	kill(srv->pid, SIGKILL);
+	waitpid(srv->pid, NULL, 0);
+	srv->pid = 0;
+}
+
+static void
+test_open(void)
+{
+	struct store *st, *st2;
+	char *err;
+
+	is_int(open_uri(test_uri, 2000, &st, &err), BOARD_OK,
+	    "opens the test server");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	if (st == NULL)
+		return;
+	is_str(st->ops->name, "mongodb", "MONGODB_URI selects MongoDB");
+	/* Indexes are created at every start: a second open must not fail. */
+	is_int(open_uri(test_uri, 2000, &st2, &err), BOARD_OK,
+	    "opens again (indexes are created idempotently)");
+	free(err);
+	store_close(st2);
+	store_close(st);
+}
+
+static void
+test_bad_ids(struct store *st)
+{
+	struct user u;
+	struct post p;
+	char upper[STORE_ID_LEN + 1];
+	static const char *bad[] = {
+		"", "x", "0123456789abcdef0123456", "0123456789abcdef012345678",
+		"0123456789abcdef0123456g", "{\"$gt\":\"\"}",
+	};
+
+	user_init(&u);
+	post_init(&p);
+	if (store_user_create(st, tagged("ids"), "h", &u) != BOARD_OK ||
+	    store_post_create(st, u.id, u.username, "t", 1, "c", 1,
+	    board_now_ms(), &p) != BOARD_OK) {
+		ok(0, "set up a post");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct post q;
+
+		post_init(&q);
+		is_int(store_post_find(st, bad[i], true, &q), BOARD_ENOTFOUND,
+		    "find with malformed id \"%s\" is not found", bad[i]);
+		is_int(store_post_update(st, bad[i], "t", 1, NULL, 0, 1, &q),
+		    BOARD_ENOTFOUND, "update with malformed id \"%s\"", bad[i]);
+		is_int(store_post_delete(st, bad[i]), BOARD_ENOTFOUND,
+		    "delete with malformed id \"%s\"", bad[i]);
+		is_int(store_user_set_hash(st, bad[i], "h"), BOARD_ENOTFOUND,
+		    "set_hash with malformed id \"%s\"", bad[i]);
+		post_cleanup(&q);
+	}
+	/* An ObjectId parser takes upper case; our ids are lower case only. */
+	for (size_t i = 0; i <= STORE_ID_LEN; i++)
+		upper[i] = p.id[i] >= 'a' && p.id[i] <= 'f' ?
+		    (char)(p.id[i] - 'a' + 'A') : p.id[i];
+	if (strcmp(upper, p.id) != 0) {
+		struct post q;
+
+		post_init(&q);
+		is_int(store_post_find(st, upper, true, &q), BOARD_ENOTFOUND,
+		    "the upper-case spelling of an id is not found");
+		post_cleanup(&q);
+	}
+	is_int(store_post_delete(st, p.id), BOARD_OK, "the post itself deletes");
+out:
+	post_cleanup(&p);
+	user_cleanup(&u);
+}
+
+/* Several processes sign up one name at the same moment: one wins. */
+static void
+test_signup_race(void)
+{
+	enum { N = 6 };
+	char name[64];
+	pid_t pids[N];
+	int go[2], ready[2], wins = 0, taken = 0, other = 0;
+	char c;
+
+	snprintf(name, sizeof(name), "%s", tagged("race"));
+	if (pipe(go) != 0 || pipe(ready) != 0) {
+		ok(0, "pipes");
+		return;
+	}
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct store *st;
+			struct user u;
+			char *err;
+			int rc;
+
+			/* A client of our own: mongoc clients are not shared
+			 * across fork. _exit: the parent's memory is not ours
+			 * to free. */
+			close(go[1]);
+			rc = open_uri(test_uri, 2000, &st, &err);
+			free(err);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(100);
+			if (read(go[0], &c, 1) < 0)
+				_exit(101);
+			if (rc == BOARD_OK) {
+				user_init(&u);
+				rc = store_user_create(st, name, "h", &u);
+				user_cleanup(&u);
+				store_close(st);
+			}
+			_exit(rc);
+		}
+	}
+	close(go[0]);
+	close(ready[1]);
+	for (int i = 0; i < N; i++)
+		if (read(ready[0], &c, 1) != 1)
+			break;
+	close(go[1]);	/* all start inserting now */
+	close(ready[0]);
+	for (int i = 0; i < N; i++) {
+		int status = 0;
+
+		if (pids[i] < 0 || waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status))
+			other++;
+		else if (WEXITSTATUS(status) == BOARD_OK)
+			wins++;
+		else if (WEXITSTATUS(status) == BOARD_EEXIST)
+			taken++;
+		else
+			other++;
+	}
+	is_int(wins, 1, "one of %d racing signups wins", N);
+	is_int(taken, N - 1, "the others get BOARD_EEXIST");
+	is_int(other, 0, "no racer fails otherwise");
+}
+
+static void
+test_shared_server(void)
+{
+	struct store *st;
+	struct user u;
+	char *err;
+
+	if (open_uri(test_uri, 2000, &st, &err) != BOARD_OK) {
+		ok(0, "open: %s", err != NULL ? err : "?");
+		free(err);
+		return;
+	}
+	user_init(&u);
+	is_int(store_user_create(st, tagged("dupe"), "h1", &u), BOARD_OK,
+	    "a new user is created");
+	is_int(store_user_create(st, tagged("dupe"), "h2", &u), BOARD_EEXIST,
+	    "the same name again is BOARD_EEXIST (duplicate key 11000)");
+	is_int(store_user_find_by_name(st, tagged("dupe"), &u), BOARD_OK,
+	    "the first user is still there");
+	is_str(u.pwhash, "h1", "with its own hash");
+	is_int(store_ping(st), BOARD_OK, "ping");
+	test_bad_ids(st);
+	user_cleanup(&u);
+	store_close(st);
+	test_signup_race();
+}
+
+/* The options of a DocumentDB URI that a standalone server can honour. */
+static void
+test_documentdb_options(void)
+{
+	struct store *st;
+	struct post p, q;
+	struct post_list l;
+	char uri[512];
+	char *err;
+	const char *qs = strchr(test_uri, '?');
+
+	snprintf(uri, sizeof(uri), "%s%sreadPreference=secondaryPreferred"
+	    "&retryWrites=false", test_uri, qs != NULL ? "&" : "?");
+	is_int(open_uri(uri, 2000, &st, &err), BOARD_OK,
+	    "readPreference=secondaryPreferred&retryWrites=false work");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	if (st == NULL)
+		return;
+	post_init(&p);
+	post_init(&q);
+	post_list_init(&l);
+	is_int(store_post_create(st, "0123456789abcdef01234567", "x", "t", 1,
+	    "c", 1, board_now_ms(), &p), BOARD_OK, "a write goes to the primary");
+	is_int(store_post_find(st, p.id, false, &q), BOARD_OK,
+	    "a read with the URI's read preference");
+	is_str(q.title, "t", "finds the post");
+	is_int(store_post_list(st, NULL, 5, &l), BOARD_OK, "a listing too");
+	ok(l.n >= 1, "which sees the post");
+	store_post_delete(st, p.id);
+	post_list_cleanup(&l);
+	post_cleanup(&q);
+	post_cleanup(&p);
+	store_close(st);
+}
+
+static void
+test_unreachable_at_start(void)
+{
+	struct store *st;
+	char uri[512], hostport[64];
+	char *err;
+	int64_t t0, dt;
+	enum board_err rc;
+	int port = free_port();
+
+	snprintf(hostport, sizeof(hostport), "127.0.0.1:%d", port);
+	snprintf(uri, sizeof(uri), "mongodb://board:hunter2@%s/board",
+	    hostport);
+	t0 = board_now_ms();
+	rc = open_uri(uri, 2000, &st, &err);
+	dt = board_now_ms() - t0;
+	is_int(rc, BOARD_EUNAVAIL, "no server at start: BOARD_EUNAVAIL");
+	ok(dt <= OUTAGE_MAX_MS, "within %d ms (took %lld)", OUTAGE_MAX_MS,
+	    (long long)dt);
+	ok(err != NULL && strstr(err, "MONGODB_URI") != NULL,
+	    "the message names MONGODB_URI");
+	ok(err != NULL && strstr(err, hostport) != NULL,
+	    "and the host");
+	ok(err != NULL && strstr(err, "hunter2") == NULL,
+	    "but not the password");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	store_close(st);
+
+	/* DocumentDB's URI, unchanged: parsed and tried, never a crash. */
+	snprintf(uri, sizeof(uri), "mongodb://board:s3cr%%40tPW@%s/board"
+	    "?tls=true&tlsCAFile=/nonexistent/global-bundle.pem"
+	    "&replicaSet=rs0&readPreference=secondaryPreferred"
+	    "&retryWrites=false", hostport);
+	t0 = board_now_ms();
+	rc = open_uri(uri, 2000, &st, &err);
+	dt = board_now_ms() - t0;
+	ok(rc == BOARD_EUNAVAIL || rc == BOARD_EINVAL,
+	    "DocumentDB URI with a missing CA file: a clear error (%s)",
+	    board_strerror(rc));
+	ok(dt <= OUTAGE_MAX_MS, "within %d ms (took %lld)", OUTAGE_MAX_MS,
+	    (long long)dt);
+	ok(err != NULL && strstr(err, "MONGODB_URI") != NULL &&
+	    strstr(err, "s3cr") == NULL,
+	    "names MONGODB_URI, not the password");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	store_close(st);
+
+	/* mongoc quotes a malformed password in its parse error. */
+	rc = open_uri("mongodb://board:pa:ss0rd@127.0.0.1/board", 2000, &st,
+	    &err);
+	is_int(rc, BOARD_EINVAL, "a malformed URI is BOARD_EINVAL");
+	ok(err != NULL && strstr(err, "MONGODB_URI") != NULL &&
+	    strstr(err, "pa:ss0rd") == NULL && strstr(err, "ss0rd") == NULL,
+	    "its message names MONGODB_URI, not the password");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	store_close(st);
+
+	rc = open_uri("http://127.0.0.1/", 2000, &st, &err);
+	is_int(rc, BOARD_EINVAL, "a URI of another scheme is BOARD_EINVAL");
+	free(err);
+	store_close(st);
+}
+
+/* One operation during an outage: BOARD_EUNAVAIL, soon. */
+#define OUTAGE_OP(name, call) do {					\
+	int64_t t0_ = board_now_ms(), dt_;				\
+	enum board_err rc_ = (call);					\
+									\
+	dt_ = board_now_ms() - t0_;					\
+	is_int(rc_, BOARD_EUNAVAIL, "server gone: %s is BOARD_EUNAVAIL",\
+	    name);							\
+	ok(dt_ <= OUTAGE_MAX_MS, "  within %d ms (took %lld)",		\
+	    OUTAGE_MAX_MS, (long long)dt_);				\
+} while (0)
+
+static void
+test_outage(void)
+{
+	struct server srv;
+	struct store *st = NULL;
+	struct user u;
+	struct post p, q;
+	struct post_list l;
+	char *err = NULL;
+	enum board_err rc;
+	int i;
+
+	memset(&srv, 0, sizeof(srv));
+	user_init(&u);
+	post_init(&p);
+	post_init(&q);
+	post_list_init(&l);
+	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.%d.log",
+	    (int)getpid());
+	srv.port = free_port();
+	if (!server_start(&srv)) {
+		ok(0, "start a private jongodb");
+		goto out;
+	}
+	if (open_uri(srv.uri, 2000, &st, &err) != BOARD_OK) {
+		ok(0, "open the private server: %s", err ? err : "?");
+		goto out;
+	}
+	is_int(store_user_create(st, "outage", "h", &u), BOARD_OK,
+	    "works before the outage");
+	is_int(store_post_create(st, u.id, "outage", "t", 1, "c", 1,
+	    board_now_ms(), &p), BOARD_OK, "a post before the outage");
+
+	server_kill(&srv);
+	OUTAGE_OP("ping", store_ping(st));
+	OUTAGE_OP("user_find_by_name",
+	    store_user_find_by_name(st, "outage", &u));
+	OUTAGE_OP("user_create", store_user_create(st, "outage2", "h", &u));
+	OUTAGE_OP("post_find (replica ok)", store_post_find(st, p.id, false,
+	    &q));
+	OUTAGE_OP("post_find (primary)", store_post_find(st, p.id, true, &q));
+	OUTAGE_OP("post_update", store_post_update(st, p.id, "x", 1, NULL, 0,
+	    board_now_ms(), &q));
+	OUTAGE_OP("post_list", store_post_list(st, NULL, 10, &l));
+	OUTAGE_OP("post_delete", store_post_delete(st, p.id));
+	OUTAGE_OP("ping again", store_ping(st));
+
+	/* Back on the same port (empty: it keeps data in memory). */
+	for (i = 0; i < 10 && !server_start(&srv); i++)
+		sleep_ms(500);
+	if (srv.pid <= 0) {
+		ok(0, "restart jongodb on port %d", srv.port);
+		goto out;
+	}
+	rc = BOARD_EUNAVAIL;
+	for (i = 0; i < 150 && rc != BOARD_OK; i++) {
+		rc = store_ping(st);
+		if (rc != BOARD_OK)
+			sleep_ms(100);
+	}
+	is_int(rc, BOARD_OK, "recovers by itself when the server is back "
+	    "(after %d tries)", i);
+	is_int(store_user_create(st, "outage", "h", &u), BOARD_OK,
+	    "writes work again");
+	is_int(store_user_create(st, "outage", "h", &u), BOARD_EEXIST,
+	    "and the unique index is there again on the new server");
+	is_int(store_post_list(st, NULL, 10, &l), BOARD_OK,
+	    "listing works again");
+out:
+	free(err);
+	post_list_cleanup(&l);
+	post_cleanup(&q);
+	post_cleanup(&p);
+	user_cleanup(&u);
+	store_close(st);
+	server_kill(&srv);
+	unlink(srv.log);
+}
+
+int
+main(void)
+{
+	const char *lvl = getenv("BOARD_TEST_VERBOSE");
+
+	test_uri = getenv("BOARD_TEST_MONGODB_URI");
+	if (test_uri == NULL || *test_uri == '\0') {
+		printf("1..0 # SKIP no MongoDB (BOARD_TEST_MONGODB_URI unset)\n");
+		return 0;
+	}
+	log_init("test-store-mongo", lvl != NULL ? LOG_DEBUG : LOG_ERR);
+	snprintf(test_tag, sizeof(test_tag), "%lld-%d",
+	    (long long)board_now_ms(), (int)getpid());
+	test_open();
+	test_shared_server();
+	test_documentdb_options();
+	test_unreachable_at_start();
+	test_outage();
+	return tap_done();
+}
