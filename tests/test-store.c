@@ -249,6 +249,9 @@ test_users(struct store *st)
 {
 	struct user u, v, w;
 	char alice[64], Alice[64], ALICE[64];
+	user_init(&u);
+	user_init(&v);
+	user_init(&w);
 
 	name(alice, sizeof(alice), "alice");
 	name(Alice, sizeof(Alice), "Alice");
@@ -302,6 +305,9 @@ test_posts(struct store *st)
 	struct post p, q;
 	int64_t t0 = board_now_ms();
 	char id[STORE_ID_LEN + 1];
+	user_init(&u);
+	post_init(&p);
+	post_init(&q);
 
 	make_user(st, "poster", &u);
 	post_init(&p);
@@ -386,6 +392,8 @@ roundtrip(struct store *st, const struct user *u, const char *what,
 {
 	struct post p, q;
 	int same = 0;
+	post_init(&p);
+	post_init(&q);
 
 	post_init(&q);
 	if (store_post_create(st, u->id, u->username, s, n, s, n,
@@ -421,6 +429,7 @@ test_content(struct store *st)
 	};
 	struct user u;
 	struct buf b;
+	user_init(&u);
 
 	make_user(st, "writer", &u);
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
@@ -483,6 +492,7 @@ scan_store(struct store *st, int limit, struct scan *sc,
 	while (!done && sc->pages < 100000) {
 		struct post_list l;
 		char *enc;
+		post_list_init(&l);
 
 		post_list_init(&l);
 		if (store_post_list(st, after, limit, &l) != BOARD_OK) {
@@ -554,6 +564,7 @@ insert_between(struct store *st, void *arg)
 	struct inserter *in = arg;
 	struct post p;
 	int64_t ms;
+	post_init(&p);
 
 	/* Alternately a post newer than every page read (never seen in this
 	 * walk) and one dated inside the range (seen once, later on). */
@@ -591,6 +602,7 @@ test_order_and_paging(struct store *st)
 	struct user u;
 	int64_t base = board_now_ms() - 100000;
 	int created = 0, exact = 0;
+	user_init(&u);
 
 	make_user(st, "pager", &u);
 	sc.seen = xcalloc(NPOST, sizeof(*sc.seen));
@@ -628,6 +640,7 @@ test_order_and_paging(struct store *st)
 
 	{
 		struct post_list l;
+		post_list_init(&l);
 
 		post_list_init(&l);
 		is_int(store_post_list(st, NULL, 0, &l), BOARD_EINVAL,
@@ -670,6 +683,7 @@ child_main(int k, int go_fd, int out_fd, const struct conf *c)
 		int j = (i + k * 3) % RACE_NAMES;
 		struct user u;
 		enum board_err e;
+		user_init(&u);
 
 		snprintf(what, sizeof(what), "race%d", j);
 		name(un, sizeof(un), what);
@@ -688,6 +702,7 @@ child_main(int k, int go_fd, int out_fd, const struct conf *c)
 		name(un, sizeof(un), what);
 		if (store_user_create(st, un, "$argon2id$c", &u) == BOARD_OK) {
 			struct post p;
+			post_init(&p);
 
 			r.users_ok++;
 			if (make_post(st, &u, "concurrent", board_now_ms(),
@@ -702,6 +717,8 @@ child_main(int k, int go_fd, int out_fd, const struct conf *c)
 	for (int i = RACE_NAMES; i < CHILD_USERS; i++) {
 		struct user u;
 		struct post p;
+		user_init(&u);
+		post_init(&p);
 
 		snprintf(what, sizeof(what), "c%du%d", k, i);
 		name(un, sizeof(un), what);
@@ -785,6 +802,7 @@ test_concurrency(struct store *st)
 		for (int i = 0; i < CHILD_USERS; i++) {
 			char un[64], what[32];
 			struct user u;
+			user_init(&u);
 
 			snprintf(what, sizeof(what), "c%du%d", k, i);
 			name(un, sizeof(un), what);
@@ -795,6 +813,7 @@ test_concurrency(struct store *st)
 		}
 		for (int i = 0; i < r[k].posts_ok; i++) {
 			struct post p;
+			post_init(&p);
 
 			if (store_post_find(st, r[k].post_ids[i], true, &p) ==
 			    BOARD_OK) {
@@ -818,6 +837,9 @@ test_sqlite_lock(void)
 	struct post p;
 	char un[64], un2[64];
 	double t;
+	user_init(&u);
+	user_init(&v);
+	post_init(&p);
 
 	c.store_timeout_ms = 300;
 	st = open_store(&c);
@@ -876,6 +898,8 @@ full_child(const char *path, int out_fd)
 	char ids[200][STORE_ID_LEN + 1];
 	int n = 0, kept = 0, result = 0;
 	off_t max = 0;
+	user_init(&u);
+	post_init(&p);
 
 	signal(SIGXFSZ, SIG_IGN);
 	c.db_path = (char *)path;
@@ -977,6 +1001,7 @@ test_sqlite_full(void)
 	if ((st = open_store(&c)) != NULL) {
 		for (int i = 0; i < n; i++) {
 			struct post p;
+			post_init(&p);
 
 			if (store_post_find(st, ids[i], true, &p) == BOARD_OK) {
 				kept++;
