@@ -1,0 +1,140 @@
+# script/stack.sh: start and stop the pieces of a board stack, for
+# script/server, script/test, the integration tests and the benchmarks.
+# Source it; every process started is recorded in STACK_PIDS and stopped by
+# stack_stop, by its PID. Everything binds to loopback or unix sockets.
+
+STACK_PIDS=""
+
+# A free TCP port on 127.0.0.1.
+stack_free_port() {
+	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# stack_wait DESCRIPTION SECONDS COMMAND...: retry COMMAND every 0.1 s.
+stack_wait() {
+	_what=$1 _secs=$2
+	shift 2
+	_i=0
+	while [ "$_i" -lt $((_secs * 10)) ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "stack: $_what not ready after ${_secs}s" >&2
+	return 1
+}
+
+_stack_track() {
+	STACK_PIDS="$STACK_PIDS $1"
+}
+
+# stack_start_redis DIR [persist]: a private redis-server on DIR/redis.sock.
+# Sets REDIS_URL and REDIS_PID.
+stack_start_redis() {
+	_dir=$1
+	mkdir -p "$_dir"
+	if [ "${2:-}" = persist ]; then
+		set -- --save "60 1" --appendonly yes
+	else
+		set -- --save "" --appendonly no
+	fi
+	redis-server --port 0 --unixsocket "$_dir/redis.sock" \
+		--unixsocketperm 700 --dir "$_dir" --daemonize no \
+		--logfile "$_dir/redis.log" "$@" &
+	REDIS_PID=$!
+	_stack_track $REDIS_PID
+	REDIS_URL="unix:$_dir/redis.sock"
+	export REDIS_URL
+	stack_wait redis 10 redis-cli -s "$_dir/redis.sock" ping
+}
+
+# stack_start_responders BUILDDIR RUNDIR [WORKERS]: the three responders,
+# each under spawn-fcgi + multiwatch on RUNDIR/<name>.sock. The environment
+# (REDIS_URL, BOARD_DB, ...) is theirs. Sets RESPONDER_PIDS (multiwatch).
+stack_start_responders() {
+	_build=$1 _run=$2 _workers=${3:-2}
+	mkdir -p "$_run"
+	RESPONDER_PIDS=""
+	for _r in signup login posts; do
+		rm -f "$_run/$_r.sock"
+		spawn-fcgi -n -s "$_run/$_r.sock" -M 0660 -- \
+			/usr/bin/multiwatch -f "$_workers" -- \
+			"$_build/fcgi/board-$_r" 2>>"$_run/responders.log" &
+		RESPONDER_PIDS="$RESPONDER_PIDS $!"
+		_stack_track $!
+	done
+	for _r in signup login posts; do
+		stack_wait "board-$_r socket" 10 test -S "$_run/$_r.sock" || return 1
+	done
+}
+
+# stack_start_front lighttpd|nginx SRCDIR RUNDIR PORT: the front server on
+# 127.0.0.1:PORT, made from etc/ by rewriting the production paths.
+stack_start_front() {
+	_front=$1 _src=$2 _run=$3 _port=$4
+	case $_front in
+	lighttpd)
+		sed -e "s|/run/board/|$_run/|g" \
+			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|^server.port = 80\$|server.port = $_port|" \
+			-e 's|^server.bind = .*|server.bind = "127.0.0.1"|' \
+			-e '/^server.username/d' -e '/^server.groupname/d' \
+			-e "s|/var/log/lighttpd/board-error.log|$_run/front-error.log|" \
+			"$_src/etc/lighttpd/board.conf" >"$_run/lighttpd.conf"
+		lighttpd -D -f "$_run/lighttpd.conf" &
+		;;
+	nginx)
+		mkdir -p "$_run/nginx-tmp"
+		sed -e "s|/run/board/|$_run/|g" \
+			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|/etc/nginx/board-fastcgi-params|$_src/etc/nginx/board-fastcgi-params|g" \
+			-e "s|listen 80;|listen 127.0.0.1:$_port;|" \
+			-e "/listen \[::\]:80;/d" \
+			"$_src/etc/nginx/board.conf" >"$_run/nginx-site.conf"
+		cat >"$_run/nginx.conf" <<EOF2
+daemon off;
+worker_processes 1;
+pid $_run/nginx.pid;
+error_log $_run/front-error.log warn;
+events { worker_connections 2048; }
+http {
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	access_log off;
+	client_body_temp_path $_run/nginx-tmp/body;
+	fastcgi_temp_path $_run/nginx-tmp/fastcgi;
+	proxy_temp_path $_run/nginx-tmp/proxy;
+	uwsgi_temp_path $_run/nginx-tmp/uwsgi;
+	scgi_temp_path $_run/nginx-tmp/scgi;
+	include $_run/nginx-site.conf;
+}
+EOF2
+		nginx -c "$_run/nginx.conf" -e "$_run/front-error.log" &
+		;;
+	*)
+		echo "stack: unknown front server $_front" >&2
+		return 1
+		;;
+	esac
+	FRONT_PID=$!
+	_stack_track $FRONT_PID
+	stack_wait "$_front on port $_port" 10 \
+		curl -fsS -o /dev/null "http://127.0.0.1:$_port/api/health"
+}
+
+# stack_stop: TERM everything started, newest first, then KILL stragglers.
+stack_stop() {
+	_rev=""
+	for _p in $STACK_PIDS; do _rev="$_p $_rev"; done
+	for _p in $_rev; do kill -TERM "$_p" 2>/dev/null || :; done
+	_i=0
+	for _p in $_rev; do
+		while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$_p" 2>/dev/null || :
+		wait "$_p" 2>/dev/null || :
+	done
+	STACK_PIDS=""
+}
