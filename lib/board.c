@@ -217,10 +217,14 @@ board_iso_time(int64_t ms, char *out)
 	struct tm tm;
 	int frac;
 
+	char tmp[96];
+
 	split_ms(ms, &tm, &frac);
-	snprintf(out, BOARD_ISO_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	memcpy(out, tmp, BOARD_ISO_LEN);
+	out[BOARD_ISO_LEN] = '\0';
 }
 
 void
@@ -234,8 +238,12 @@ board_http_date(int64_t ms, char *out)
 	struct tm tm;
 	int frac;
 
+	char tmp[96];
+
 	split_ms(ms, &tm, &frac);
-	snprintf(out, BOARD_HTTPDATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
 	    (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(out, tmp, BOARD_HTTPDATE_LEN);
+	out[BOARD_HTTPDATE_LEN] = '\0';
 }
