@@ -1,0 +1,183 @@
+#!/bin/sh
+# systemd-verify.sh: the systemd units, sysusers.d and tmpfiles.d entries are
+# valid. Generates them with systemd/subst.sh (as `make` does) but pointing at
+# the responders just built, then:
+#   - `systemd-analyze verify` accepts every unit and prints nothing;
+#   - every program a unit runs exists and is executable;
+#   - `systemd-analyze security --offline` rates each service's exposure low;
+#   - systemd-sysusers and systemd-tmpfiles, run on a scratch root, make the
+#     board user, /run/board (2750 board:www-data) and the state folder;
+#   - the socket paths agree with etc/nginx and etc/lighttpd.
+# Needs no running systemd (PID 1 is not systemd here).
+# Environment: BOARD_BUILDDIR (default: the current directory, where
+# `make check` runs tests), BOARD_MAX_EXPOSURE (default 2.0).
+set -u
+
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+builddir=$(cd "${BOARD_BUILDDIR:-.}" && pwd)
+max_exposure=${BOARD_MAX_EXPOSURE:-2.0}
+names="signup login posts"
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+check() {	# check DESCRIPTION COMMAND...: ok when COMMAND succeeds
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+units=$tmp/units
+mkdir -p "$units" "$tmp/tmpfiles.d" "$tmp/sysusers.d"
+
+spawn_fcgi=$(command -v spawn-fcgi || echo /usr/bin/spawn-fcgi)
+multiwatch=$(command -v multiwatch || echo /usr/bin/multiwatch)
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "1..1"
+	not_ok "systemd-analyze is installed (apt-get install systemd)"
+	exit 1
+fi
+
+# 1. Generate, with the built responders as the programs to run.
+gen_ok=yes
+for name in $names; do
+	[ -x "$builddir/fcgi/board-$name" ] || {
+		diag "$builddir/fcgi/board-$name is not built (run make first)"
+		gen_ok=no
+	}
+	upper=$(echo "$name" | tr a-z A-Z)
+	sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board-responder.service.in" \
+	    "$units/board-$name.service" name="$name" NAME="$upper" workers=4 \
+	    boardexecdir="$builddir/fcgi" sysconfdir=/etc localstatedir=/var \
+	    tmpfilesdir="$tmp/tmpfiles.d" SPAWN_FCGI="$spawn_fcgi" \
+	    MULTIWATCH="$multiwatch" || gen_ok=no
+done
+cp "$srcdir/systemd/board.target" "$units/" || gen_ok=no
+sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.tmpfiles.in" \
+    "$tmp/tmpfiles.d/board.conf" localstatedir=/var sysconfdir=/etc || gen_ok=no
+sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.sysusers.in" \
+    "$tmp/sysusers.d/board.conf" localstatedir=/var || gen_ok=no
+
+echo "1..16"
+check "units, tmpfiles.d and sysusers.d generated from the templates" \
+    test "$gen_ok" = yes
+
+# 2-5. systemd-analyze verify: exit 0 and not a word of complaint (unknown
+# keys and bad values are only warnings, with exit status 0).
+for unit in board-signup.service board-login.service board-posts.service board.target; do
+	out=$(cd "$units" && systemd-analyze verify --man=no "$unit" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && [ -z "$out" ]; then
+		ok "systemd-analyze verify $unit"
+	else
+		not_ok "systemd-analyze verify $unit (exit $rc)"
+		diag "$out"
+	fi
+done
+
+# 6. Every absolute path an Exec line runs is an executable file: verify
+# checks only the first word, not multiwatch or the responder after it.
+bad=""
+for name in $names; do
+	for word in $(sed -n 's/^Exec[A-Za-z]*=[-+!@:]*//p' "$units/board-$name.service"); do
+		case $word in
+		/run/*|*.conf) ;;
+		/*) [ -f "$word" ] && [ -x "$word" ] || bad="$bad $word" ;;
+		esac
+	done
+done
+if [ -z "$bad" ]; then
+	ok "every program the services run is executable"
+else
+	not_ok "every program the services run is executable"
+	diag "not executable:$bad"
+fi
+
+# 7. Stopping and reloading reach the workers the way the responders expect:
+# multiwatch passes SIGTERM on (its default, SIGUSR1, would kill them on the
+# spot), and SIGUSR2 is what it forwards without shutting down.
+grep_all() {
+	for name in $names; do
+		grep -q -e "$1" "$units/board-$name.service" || return 1
+	done
+}
+if grep_all '^ExecStart=.* -s TERM -- ' && grep_all '^KillMode=mixed$' &&
+    grep_all '^ExecReload=/bin/kill -USR2 \$MAINPID$'; then
+	ok "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
+else
+	not_ok "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
+fi
+
+# 8-10. Hardening, as systemd itself rates it (0 = locked down, 10 = none).
+for name in $names; do
+	out=$(cd "$units" && systemd-analyze security --offline=yes --no-pager \
+	    "board-$name.service" 2>&1)
+	level=$(printf '%s\n' "$out" |
+	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	if [ -n "$level" ] && awk -v l="$level" -v m="$max_exposure" \
+	    'BEGIN { exit !(l <= m) }'; then
+		ok "board-$name.service exposure $level <= $max_exposure"
+	else
+		not_ok "board-$name.service exposure '${level:-?}' <= $max_exposure"
+		diag "$(printf '%s\n' "$out" | tail -5)"
+	fi
+done
+
+# 11-15. sysusers.d and tmpfiles.d on a scratch root: the board user, the
+# socket folder nginx (group www-data) can enter, the private state folder.
+root=$tmp/root
+mkdir -p "$root/etc/board"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+printf 'root:x:0:\nwww-data:x:33:\n' >"$root/etc/group"
+: >"$root/etc/board/board.conf"
+out=$(systemd-sysusers --root="$root" "$tmp/sysusers.d/board.conf" 2>&1)
+uid=$(awk -F: '$1 == "board" { print $3 }' "$root/etc/passwd")
+gid=$(awk -F: '$1 == "board" { print $4 }' "$root/etc/passwd")
+shell=$(awk -F: '$1 == "board" { print $7 }' "$root/etc/passwd")
+case $shell in
+*/nologin|*/false) shell_ok=yes ;;
+*) shell_ok=no ;;
+esac
+if [ -n "$uid" ] && [ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] && [ "$shell_ok" = yes ]; then
+	ok "sysusers.d makes a system user board ($uid:$gid) that cannot log in"
+else
+	not_ok "sysusers.d makes a system user board that cannot log in"
+	diag "$out"
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	for what in "tmpfiles.d runs" "/run/board" "state folder" "board.conf"; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $what: systemd-tmpfiles needs root to chown"
+	done
+else
+	out=$(systemd-tmpfiles --root="$root" --create "$tmp/tmpfiles.d/board.conf" 2>&1)
+	check "systemd-tmpfiles --create applies board.conf" test $? -eq 0
+	[ -n "$out" ] && diag "$out"
+	st=$(stat -c '%a %u %g' "$root/run/board" 2>/dev/null)
+	check "/run/board is 2750 board:www-data ($st)" test "$st" = "2750 $uid 33"
+	st=$(stat -c '%a %u %g' "$root/var/lib/board" 2>/dev/null)
+	check "state folder is 0750 board:board ($st)" test "$st" = "750 $uid $gid"
+	st=$(stat -c '%a %u %g' "$root/etc/board/board.conf" 2>/dev/null)
+	check "board.conf is 0640 root:board ($st)" test "$st" = "640 0 $gid"
+fi
+
+# The front-server configs point at the sockets the units make. (Counted in
+# the plan through check below; the lighttpd config is the lead's.)
+miss=""
+for name in $names; do
+	grep -q "/run/board/$name.sock" "$srcdir/etc/nginx/board.conf" ||
+		miss="$miss nginx:$name"
+	if [ -d "$srcdir/etc/lighttpd" ]; then
+		grep -rq "/run/board/$name.sock" "$srcdir/etc/lighttpd" ||
+			miss="$miss lighttpd:$name"
+	fi
+done
+[ -n "$miss" ] && diag "missing sockets:$miss"
+check "etc/nginx and etc/lighttpd use the units' sockets" test -z "$miss"
+
+[ "$failed" -eq 0 ]
