@@ -97,6 +97,17 @@ sq_drop(struct sq_store *s)
 	s->db = NULL;
 }
 
+/* Warns when the file system would not give us WAL (sqlite3_exec row). */
+static int
+sq_check_wal(void *arg, int ncol, char **val, char **col)
+{
+	const char *path = arg;
+
+	if (ncol == 1 && val[0] != NULL && strcmp(val[0], "wal") != 0)
+		log_warn("store: %s: journal mode is %s, not wal", path, val[0]);
+	return 0;
+}
+
 /* Opens the connection; on failure *why says why (caller frees). */
 static enum board_err
 sq_connect_why(struct sq_store *s, char **why)
@@ -124,9 +135,12 @@ sq_connect_why(struct sq_store *s, char **why)
 	sqlite3_busy_timeout(s->db, s->timeout_ms);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* WAL: readers never wait for the writer, and a crash or a full disk
-	 * mid-write leaves every committed transaction intact. */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;"
+	 * mid-write leaves every committed transaction intact. synchronous
+	 * FULL syncs the WAL at each commit, so what we acknowledged also
+	 * survives a power cut (NORMAL could lose the last commits). */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", sq_check_wal,
+	    s->path, &err) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;", NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(s->db, sq_schema, NULL, NULL, &err) != SQLITE_OK) {
 		*why = xstrdup(err != NULL ? err : sqlite3_errmsg(s->db));
