@@ -126,7 +126,9 @@ fcgi_io_write(FCGX_Request *fr, const struct req *rq, const struct resp *rs)
 	FCGX_PutS("Cache-Control: no-store\r\n", fr->out);
 	FCGX_PutStr(buf_cstr(&rs->headers), (int)rs->headers.len, fr->out);
 	if (rs->status != 204)
-		FCGX_FPrintF(fr->out, "Content-Length: %zu\r\n", rs->body.len);
+		/* libfcgi's own printf knows no %zu. */
+		FCGX_FPrintF(fr->out, "Content-Length: %lu\r\n",
+		    (unsigned long)rs->body.len);
 	FCGX_PutS("\r\n", fr->out);
 	if (!head && rs->status != 204)
 		FCGX_PutStr(buf_cstr(&rs->body), (int)rs->body.len, fr->out);
