@@ -166,6 +166,13 @@ mongo_code_is_duplicate(uint32_t code)
 	return code == 11000 || code == 11001;
 }
 
+static bool
+mongo_iter_is_number(const bson_iter_t *it)
+{
+	return BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it) ||
+	    BSON_ITER_HOLDS_DOUBLE(it);
+}
+
 /* Client-side errors that mean the server could not be reached. */
 static bool
 mongo_error_is_network(const bson_error_t *e)
@@ -247,8 +254,7 @@ mongo_reply_has_duplicate(const bson_t *reply)
 		    !bson_iter_recurse(&arr, &doc))
 			continue;
 		if (bson_iter_find(&doc, "code") &&
-		    (BSON_ITER_HOLDS_INT32(&doc) || BSON_ITER_HOLDS_INT64(&doc) ||
-		    BSON_ITER_HOLDS_DOUBLE(&doc)) &&
+		    mongo_iter_is_number(&doc) &&
 		    mongo_code_is_duplicate((uint32_t)bson_iter_as_int64(&doc)))
 			return true;
 	}
@@ -261,8 +267,7 @@ mongo_reply_count(const bson_t *reply, const char *field)
 	bson_iter_t it;
 
 	if (bson_iter_init_find(&it, reply, field) &&
-	    (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it) ||
-	    BSON_ITER_HOLDS_DOUBLE(&it)))
+	    mongo_iter_is_number(&it))
 		return bson_iter_as_int64(&it);
 	return 0;
 }
@@ -329,8 +334,7 @@ mongo_get_ms(const bson_t *doc, const char *key)
 		return 0;
 	if (BSON_ITER_HOLDS_DATE_TIME(&it))
 		return bson_iter_date_time(&it);
-	if (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it) ||
-	    BSON_ITER_HOLDS_DOUBLE(&it))
+	if (mongo_iter_is_number(&it))
 		return bson_iter_as_int64(&it);
 	return 0;
 }
@@ -739,6 +743,64 @@ mongo_close(void *impl)
 	free(sm);
 }
 
+/* true when two index key documents name the same fields, in the same
+ * order and directions (1 and 1.0 are the same: shells write doubles). */
+static bool
+mongo_keys_equal(const bson_t *a, const bson_t *b)
+{
+	bson_iter_t ia, ib;
+	bool na, nb;
+
+	if (!bson_iter_init(&ia, a) || !bson_iter_init(&ib, b))
+		return false;
+	for (;;) {
+		na = bson_iter_next(&ia);
+		nb = bson_iter_next(&ib);
+		if (!na || !nb)
+			return na == nb;
+		if (strcmp(bson_iter_key(&ia), bson_iter_key(&ib)) != 0 ||
+		    !mongo_iter_is_number(&ia) || !mongo_iter_is_number(&ib) ||
+		    bson_iter_as_double(&ia) != bson_iter_as_double(&ib))
+			return false;
+	}
+}
+
+/*
+ * true when coll already has an index on key (unique when asked), under
+ * whatever name: a database the Node service made may have ours under
+ * another name, and createIndexes then refuses ours (IndexOptionsConflict).
+ */
+static bool
+mongo_has_index(mongoc_database_t *db, const char *coll, const bson_t *key,
+    bool unique)
+{
+	mongoc_collection_t *c;
+	mongoc_cursor_t *cur;
+	const bson_t *spec;
+	bson_iter_t it;
+	bool found = false;
+
+	c = mongoc_database_get_collection(db, coll);
+	cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+	while (!found && mongoc_cursor_next(cur, &spec)) {
+		const uint8_t *data;
+		uint32_t len;
+		bson_t k;
+
+		if (!bson_iter_init_find(&it, spec, "key") ||
+		    !BSON_ITER_HOLDS_DOCUMENT(&it))
+			continue;
+		bson_iter_document(&it, &len, &data);
+		if (!bson_init_static(&k, data, len) || !mongo_keys_equal(&k, key))
+			continue;
+		found = !unique || (bson_iter_init_find(&it, spec, "unique") &&
+		    bson_iter_as_bool(&it));
+	}
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(c);
+	return found;
+}
+
 /* Runs createIndexes; an index that already exists is not an error. */
 static bool
 mongo_create_index(mongoc_database_t *db, const char *coll, const bson_t *key,
@@ -757,6 +819,12 @@ mongo_create_index(mongoc_database_t *db, const char *coll, const bson_t *key,
 	bson_append_document_end(&indexes, &index);
 	bson_append_array_end(&cmd, &indexes);
 	ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply, e);
+	/* 85 IndexOptionsConflict, 86 IndexKeySpecsConflict: fine when an
+	 * index that does the same job is there under another name. */
+	if (!ok && e->domain == MONGOC_ERROR_SERVER &&
+	    (e->code == 85 || e->code == 86) &&
+	    mongo_has_index(db, coll, key, unique))
+		ok = true;
 	bson_destroy(&reply);
 	bson_destroy(&cmd);
 	return ok;
@@ -823,15 +891,21 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 
 	/*
 	 * Bound every request when the server is gone. The URI wins when it
-	 * says; otherwise server selection gives up after store_timeout_ms,
-	 * a connection attempt too, and a server that accepted a request
-	 * but hangs is abandoned after five times that.
+	 * says; otherwise server selection, a connection attempt and each
+	 * wait for a reply give up after store_timeout_ms (the driver's
+	 * socket default is 5 minutes). A server that freezes mid-request
+	 * costs that one request up to three times this (the read, then the
+	 * retried read's server check: 6 s measured at 2000 against a
+	 * SIGSTOPped server); later requests fail at once until the
+	 * driver's 5 s rescan cooldown ends. Building an index on a large existing
+	 * collection may take longer: raise socketTimeoutMS in the URI for
+	 * that first start.
 	 */
-	timeout = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT32_MAX / 5
+	timeout = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT32_MAX
 	    ? (int32_t)c->store_timeout_ms : MONGO_DEFAULT_TIMEOUT_MS;
 	mongo_uri_default(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout);
 	mongo_uri_default(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeout);
-	mongo_uri_default(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout * 5);
+	mongo_uri_default(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout);
 	if (mongoc_uri_get_appname(uri) == NULL)
 		mongoc_uri_set_appname(uri, MONGO_APPNAME);
 	dbname = mongoc_uri_get_database(uri);
