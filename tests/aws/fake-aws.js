@@ -9,6 +9,7 @@
 // target header and the content type are checked as AWS does.
 //
 // Usage: node tests/aws/fake-aws.js [--region us-east-1]
+// (packages from $BOARD_NODE_MODULES, else tests/node_modules)
 // Listens on 127.0.0.1:<ephemeral> and prints "PORT=<n>" when ready.
 //
 // Routes
@@ -37,7 +38,8 @@ const http = require('node:http');
 const crypto = require('node:crypto');
 const path = require('node:path');
 
-const modules = path.join(__dirname, '..', 'node_modules');
+const modules = process.env.BOARD_NODE_MODULES ||
+	path.join(__dirname, '..', 'node_modules');
 const { SignatureV4 } = require(path.join(modules, '@smithy/signature-v4'));
 const { Sha256 } = require(path.join(modules, '@aws-crypto/sha256-js'));
 const { HttpRequest } = require(path.join(modules, '@smithy/core/protocols'));
