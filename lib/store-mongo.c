@@ -595,6 +595,7 @@ mongo_post_update(void *impl, const char *id, const char *title,
 	}
 	if ((rc = mongo_ready(sm)) != BOARD_OK)
 		goto out;
+	rc = BOARD_ENOTFOUND;	/* unless the reply holds the document */
 	filter = BCON_NEW("_id", BCON_OID(&oid));
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	if (title != NULL)
@@ -676,12 +677,11 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 	bson_oid_t oid;
 	bson_error_t e;
 	struct post_list l;
+	size_t cap = 0;
 	enum board_err rc = BOARD_OK;
 
 	post_list_init(&l);
-	if (limit <= 0)
-		goto done;
-	if (after != NULL && !mongo_oid_parse(after->id, &oid)) {
+	if (limit < 1 || (after != NULL && !mongo_oid_parse(after->id, &oid))) {
 		rc = BOARD_EINVAL;
 		goto done;
 	}
@@ -703,8 +703,12 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
 	/* NULL read prefs: a listing may come from a replica. */
 	cur = mongoc_collection_find_with_opts(sm->posts, filter, opts, NULL);
-	l.v = xcalloc((size_t)limit, sizeof(*l.v));
 	while (l.n < (size_t)limit && mongoc_cursor_next(cur, &doc)) {
+		/* Grow as documents come: limit is a bound, not a size. */
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
 		post_init(&l.v[l.n]);
 		rc = mongo_doc_to_post(doc, &l.v[l.n]);
 		l.n++;
