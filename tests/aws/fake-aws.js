@@ -22,6 +22,7 @@
 //   POST /_admin/keys             {id, secret} add a long-term key
 //   POST /_admin/secret           {name, value | secretString |
 //                                  secretBinary, denied} create/replace
+//   POST /_admin/deny             {name, denied}: refuse (or allow) it
 //   POST /_admin/rotate           {name, value}: new AWSCURRENT, the old
 //                                  one becomes AWSPREVIOUS
 //   POST /_admin/credentials      {ttl}: lifetime of credentials issued
@@ -315,6 +316,13 @@ function admin(req, res, url, body) {
 	case '/_admin/secret':
 		putSecret(b);
 		return send(res, 200, {});
+	case '/_admin/deny': {
+		const s = secrets.get(b.name);
+		if (!s)
+			return send(res, 404, { error: 'no such secret' });
+		s.denied = !!b.denied;
+		return send(res, 200, {});
+	}
 	case '/_admin/rotate': {
 		const s = secrets.get(b.name);
 		if (!s)
