@@ -1,0 +1,326 @@
+#!/bin/bash
+# bench/run.sh: board's benchmark harness (wrk, loopback only).
+#
+#   bench/run.sh --local [--mongo] [--front lighttpd|nginx]
+#	builds board (in $BOARD_BUILD_DIR, default _build/bench), starts a
+#	private stack on 127.0.0.1 (Redis, the three responders under
+#	spawn-fcgi + multiwatch, the front server; with --mongo the documents
+#	go to the jongodb test server instead of SQLite), plus a second front
+#	server from the same config whose /api/ goes to bench/ceiling.c, the
+#	do-nothing responder; benchmarks, reports, stops every PID it started.
+#   bench/run.sh BASE_URL
+#	benchmarks a server that is already running (it writes a user, a
+#	session and posts to it). Ratios need BENCH_CEILING_URL (a front server
+#	routing /api/posts to the ceiling); peak RSS is read from this user's
+#	board-* processes on this machine, if any.
+#
+# Figures: requests/s and latency p50/p99 from wrk for list 20 posts, read
+# one post, me (with a cookie), create a post, sign up, log in, and the
+# ceiling; ratios to the ceiling; peak RSS (VmHWM) of every board-* worker
+# after the runs. A Markdown report is printed at the end and saved with
+# wrk's raw output under $BENCH_RESULTS (default bench/results/, ignored
+# by git).
+#
+# Settings (environment): BENCH_DURATION seconds per figure (10),
+# BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS processes per
+# responder (2, as script/server), BENCH_POSTS seeded (200).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+duration=${BENCH_DURATION:-10}
+threads=${BENCH_THREADS:-2}
+conns=${BENCH_CONNECTIONS:-32}
+workers=${BENCH_WORKERS:-2}
+nposts=${BENCH_POSTS:-200}
+export BENCH_LUA_DIR=$top/bench/lua
+
+usage() {
+	echo "usage: bench/run.sh --local [--mongo] [--front lighttpd|nginx]" >&2
+	echo "       bench/run.sh BASE_URL" >&2
+	exit 2
+}
+
+local_mode=0 mongo=0 front=lighttpd base=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--local) local_mode=1 ;;
+	--mongo) mongo=1 ;;
+	--front) front=${2:?}; shift ;;
+	-h|--help) usage ;;
+	-*) usage ;;
+	*) base=${1%/} ;;
+	esac
+	shift
+done
+if [ $local_mode = 1 ] && [ -n "$base" ]; then usage; fi
+if [ $local_mode = 0 ] && [ -z "$base" ]; then usage; fi
+if [ $local_mode = 0 ] && [ $mongo = 1 ]; then usage; fi
+for t in wrk curl jq; do
+	command -v $t >/dev/null || { echo "bench: $t is missing" >&2; exit 1; }
+done
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-bench.XXXXXX")
+MONGO_PID=
+cleanup() {
+	if [ $local_mode = 1 ]; then
+		! command -v stack_stop >/dev/null || stack_stop
+		! command -v mongo_stop >/dev/null || mongo_stop
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ceiling_pids=""
+if [ $local_mode = 1 ]; then
+	build=${BOARD_BUILD_DIR:-$top/_build/bench}
+	mkdir -p "$build"
+	echo "bench: building board in $build"
+	if [ ! -f "$build/Makefile" ]; then
+		[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null)
+		(cd "$build" && "$top/configure" --quiet) >/dev/null
+	fi
+	make -s -C "$build" -j"$(nproc)" >/dev/null
+	# shellcheck source=../script/stack.sh
+	. "$top/script/stack.sh"
+	cc -std=gnu11 -O2 -Wall -Wextra -o "$tmp/ceiling" \
+		"$top/bench/ceiling.c" $(pkg-config --cflags --libs fcgi)
+
+	run=$tmp/run
+	mkdir -p "$run"
+	export BOARD_CONFIG=$top/etc/board.conf
+	export BOARD_DB=$tmp/board.db
+	export SESSION_SECRET_FILE=$tmp/session-secret
+	unset MONGODB_URI REDIS_URL
+	stack_start_redis "$tmp/redis"
+	backend=SQLite
+	if [ $mongo = 1 ]; then
+		# shellcheck source=../tests/it/mongo-lib.sh
+		. "$top/tests/it/mongo-lib.sh"
+		mongo_start "$tmp" || exit 1
+		backend="MongoDB (jongodb 0.1.6)"
+	fi
+	stack_start_responders "$build" "$run" "$workers" || {
+		tail -5 "$run/responders.log" >&2
+		exit 1
+	}
+	board_pids=$RESPONDER_PIDS
+	port=$(stack_free_port)
+	stack_start_front "$front" "$top" "$run" "$port" || {
+		tail -5 "$run/responders.log" "$run/front-error.log" >&2
+		exit 1
+	}
+	base=http://127.0.0.1:$port
+
+	# The ceiling: the same front config in a second run folder, whose
+	# posts socket (hence every /api/ path but auth) is bench/ceiling.c
+	# under spawn-fcgi + multiwatch with as many workers.
+	crun=$tmp/ceiling-run
+	mkdir -p "$crun"
+	spawn-fcgi -n -s "$crun/posts.sock" -M 0660 -- \
+		/usr/bin/multiwatch -f "$workers" -- "$tmp/ceiling" \
+		2>>"$crun/ceiling.log" &
+	ceiling_pids=$!
+	_stack_track $!
+	stack_wait "ceiling socket" 10 test -S "$crun/posts.sock"
+	cport=$(stack_free_port)
+	stack_start_front "$front" "$top" "$crun" "$cport" || {
+		tail -5 "$crun/front-error.log" >&2
+		exit 1
+	}
+	ceiling_url=http://127.0.0.1:$cport/api/posts
+else
+	backend="(server at $base)"
+	front="(unknown)"
+	ceiling_url=${BENCH_CEILING_URL:-}
+fi
+case $base in
+http://127.0.0.1:*|http://localhost:*|http://\[::1\]:*) ;;
+*) echo "bench: refusing a non-loopback BASE_URL ($base)" >&2; exit 2 ;;
+esac
+
+results=${BENCH_RESULTS:-$top/bench/results}/$stamp-$([ $mongo = 1 ] && echo mongo || echo sqlite)
+mkdir -p "$results"
+
+# --- Seed through the API: one user, its session cookie, the posts. ---
+user=bench$(date +%s)$((RANDOM % 1000))
+password=bench-password-$RANDOM
+jar=$tmp/cookies
+api() {	# api METHOD PATH [BODY]: prints the body, then the status line
+	curl -sS -o "$tmp/body" -w '%{http_code}' -b "$jar" -c "$jar" \
+		-X "$1" -H 'Content-Type: application/json' \
+		${3:+--data-binary "$3"} "$base$2"
+}
+expect() {	# expect STATUS WHAT METHOD PATH [BODY]
+	local want=$1 what=$2 got
+	shift 2
+	got=$(api "$@") || got=000
+	if [ "$got" != "$want" ]; then
+		echo "bench: $what answered $got, wanted $want:" >&2
+		head -c 300 "$tmp/body" >&2
+		echo >&2
+		exit 1
+	fi
+}
+echo "bench: seeding $base (user $user, $nposts posts)"
+expect 201 signup POST /api/auth/signup \
+	"{\"username\":\"$user\",\"password\":\"$password\"}"
+expect 200 login POST /api/auth/login \
+	"{\"username\":\"$user\",\"password\":\"$password\"}"
+cookie=$(awk 'NF >= 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) \
+	{ print $6 "=" $7; exit }' "$jar")
+[ -n "$cookie" ] || { echo "bench: login set no cookie" >&2; exit 1; }
+: >"$tmp/ids"
+for i in $(seq 1 "$nposts"); do
+	expect 201 "create post $i" POST /api/posts \
+		"{\"title\":\"Seed post $i\",\"content\":\"Seeded by bench/run.sh: post number $i of $nposts, with some text so that a list of twenty has a realistic size.\"}"
+	jq -r .id "$tmp/body" >>"$tmp/ids"
+done
+expect 200 "me" GET /api/auth/me
+expect 200 "list" GET "/api/posts?limit=20"
+[ "$(jq '.posts | length' "$tmp/body")" = 20 ] ||
+	{ echo "bench: list did not give 20 posts" >&2; exit 1; }
+expect 200 "read one" GET "/api/posts/$(head -n 1 "$tmp/ids")"
+if [ -n "$ceiling_url" ]; then
+	code=$(curl -sS -o /dev/null -w '%{http_code}' "$ceiling_url")
+	[ "$code" = 200 ] || { echo "bench: ceiling answered $code" >&2; exit 1; }
+fi
+export BENCH_COOKIE=$cookie BENCH_USER=$user BENCH_PASSWORD=$password
+export BENCH_IDS=$tmp/ids BENCH_PREFIX=b${RANDOM}x
+
+# --- The runs. ---
+declare -A rps p50 p99 bad errs
+# bench_run NAME LUA URL [wrk options...]
+bench_run() {
+	local name=$1 lua=$2 url=$3 line
+	shift 3
+	echo "bench: $name ($duration s, $threads threads, $conns connections)"
+	sleep 1	# let the previous run's connections close
+	wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
+		-s "$BENCH_LUA_DIR/$lua" "$@" "$url" >"$results/$name.txt" 2>&1 || {
+		cat "$results/$name.txt" >&2
+		exit 1
+	}
+	line=$(grep '^BENCH ' "$results/$name.txt") || {
+		cat "$results/$name.txt" >&2
+		exit 1
+	}
+	rps[$name]=$(sed 's/.* rps=\([^ ]*\).*/\1/' <<<"$line")
+	p50[$name]=$(sed 's/.* p50_ms=\([^ ]*\).*/\1/' <<<"$line")
+	p99[$name]=$(sed 's/.* p99_ms=\([^ ]*\).*/\1/' <<<"$line")
+	bad[$name]=$(sed 's/.* bad=\([^ ]*\).*/\1/' <<<"$line")
+	errs[$name]=$(sed 's/.* errors=\([^ ]*\).*/\1/' <<<"$line")
+	echo "       ${rps[$name]} req/s, p50 ${p50[$name]} ms, p99 ${p99[$name]} ms"
+}
+
+# The ceiling is measured before and after the read-only figures and the
+# ratios use the mean, which evens out some of a shared machine's drift.
+[ -z "$ceiling_url" ] || bench_run ceiling-1 get.lua "$ceiling_url"
+bench_run me get.lua "$base/api/auth/me" -H "Cookie: $cookie"
+bench_run list get.lua "$base/api/posts?limit=20"
+bench_run read read.lua "$base"
+[ -z "$ceiling_url" ] || bench_run ceiling-2 get.lua "$ceiling_url"
+bench_run create create.lua "$base"
+bench_run signup signup.lua "$base"
+bench_run login login.lua "$base"
+
+# --- Peak RSS of every responder process, after the runs. ---
+# VmHWM is the process's peak resident set since it started.
+rss_rows=""
+hwm_of() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+memkib=${BOARD_PWHASH_MEMLIMIT_KIB:-19456}
+argon_mib=$(awk -v k="$memkib" 'BEGIN { printf "%.0f", k / 1024 }')
+rss_pids=""
+if [ $local_mode = 1 ]; then
+	for m in $board_pids $ceiling_pids; do
+		for c in $(cat "/proc/$m/task/$m/children" 2>/dev/null); do
+			rss_pids="$rss_pids $c"
+		done
+	done
+else
+	for d in /proc/[0-9]*; do
+		[ -O "$d" ] || continue
+		case $(cat "$d/comm" 2>/dev/null) in
+		board-signup|board-login|board-posts) rss_pids="$rss_pids ${d#/proc/}" ;;
+		esac
+	done
+fi
+rss_ok=1
+for p in $rss_pids; do
+	comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+	hwm=$(hwm_of "$p")
+	case $comm in
+	board-posts) limit=16; target="< 16" ;;
+	board-signup|board-login)
+		limit=$((16 + argon_mib)); target="< 16 + $argon_mib (Argon2)" ;;
+	*) limit=; target="(reference)"; comm="ceiling" ;;
+	esac
+	verdict=
+	if [ -n "$limit" ]; then
+		if awk -v h="$hwm" -v l="$limit" 'BEGIN { exit !(h < l) }'; then
+			verdict=yes
+		else
+			verdict=**no**; rss_ok=0
+		fi
+	fi
+	rss_rows="$rss_rows| $comm | $p | $hwm | $target | $verdict |
+"
+done
+
+# --- The report. ---
+ceil=
+if [ -n "$ceiling_url" ]; then
+	ceil=$(awk -v a="${rps[ceiling-1]}" -v b="${rps[ceiling-2]}" \
+		'BEGIN { printf "%.1f", (a + b) / 2 }')
+fi
+ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
+	[ -n "$ceil" ] || { echo "n/a"; return; }
+	awk -v r="${rps[$1]}" -v c="$ceil" -v t="${2:-}" 'BEGIN {
+		p = 100 * r / c
+		if (t == "") printf "%.0f %%", p
+		else printf "%.0f %% (target ≥ %d %%: %s)", p, t, (p >= t ? "met" : "**missed**")
+	}'
+}
+row() {	# row NAME LABEL [TARGET]
+	local flag=
+	[ "${bad[$1]}${errs[$1]}" = 00 ] ||
+		flag=" (${bad[$1]} bad status, ${errs[$1]} socket errors)"
+	printf '| %s | %s | %s | %s | %s |%s\n' "$2" "${rps[$1]}" \
+		"${p50[$1]}" "${p99[$1]}" "$(ratio "$1" "${3:-}")" "$flag"
+}
+{
+	echo "### $(date -u +%Y-%m-%d) — store: $backend, front: $front"
+	echo
+	echo "$(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr);" \
+		"wrk $threads threads, $conns connections, $duration s per figure;" \
+		"$workers processes per responder; board $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')."
+	echo
+	echo "| figure | requests/s | p50 ms | p99 ms | of the ceiling |"
+	echo "| --- | ---: | ---: | ---: | --- |"
+	[ -z "$ceil" ] || {
+		row ceiling-1 "ceiling (before)"
+		row ceiling-2 "ceiling (after)"
+		echo "| ceiling (mean) | $ceil | | | 100 % |"
+	}
+	row me "me (GET /api/auth/me, cookie)" 80
+	row list "list 20 (GET /api/posts)" 50
+	row read "read one (GET /api/posts/{id})" 70
+	row create "create (POST /api/posts)"
+	row signup "sign up (POST /api/auth/signup, Argon2id)"
+	row login "log in (POST /api/auth/login, Argon2id)"
+	echo
+	if [ -n "$rss_rows" ]; then
+		echo "Peak RSS (VmHWM) after the runs, MiB:"
+		echo
+		echo "| process | pid | peak RSS | target | met |"
+		echo "| --- | ---: | ---: | --- | --- |"
+		printf '%s' "$rss_rows"
+	else
+		echo "Peak RSS: no board-* process of this user found here."
+	fi
+} >"$results/report.md"
+echo
+cat "$results/report.md"
+echo
+echo "bench: raw wrk output and this report are in $results"
