@@ -143,13 +143,13 @@ function renderHeader() {
 		setText(text, 'Not signed in');
 	}
 	show($('logout'), signedIn);
-	// The views that depend on who is signed in.
-	if (state.view === 'list' || state.view === 'new') {
-		show($('list-signed-in'), signedIn);
-		show($('list-signed-out'), !signedIn);
-		show($('new-form'), signedIn);
-		show($('new-signed-out'), !signedIn);
-	}
+	// The parts of the views that depend on who is signed in.
+	show($('list-signed-in'), signedIn);
+	show($('list-signed-out'), !signedIn);
+	show($('new-form'), signedIn);
+	show($('new-signed-out'), !signedIn);
+	show($('login-signed-in'), signedIn);
+	setText($('login-signed-in-name'), signedIn ? state.user.username : '');
 	if (state.view === 'post' && state.post)
 		renderPostActions();
 }
@@ -215,7 +215,8 @@ async function loadPage(first) {
 	}
 	let page;
 	try {
-		page = await posts.list(first ? null : state.list.next, PAGE_SIZE);
+		// Who is signed in decides which posts are marked as one's own.
+		[page] = await Promise.all([posts.list(first ? null : state.list.next, PAGE_SIZE), state.userKnown]);
 	} catch (err) {
 		if (token !== state.token)
 			return;

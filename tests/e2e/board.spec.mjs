@@ -157,7 +157,30 @@ const KO_CONTENT = '한국어 본문입니다.\n이모지: 😀🇰🇷👨‍�
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
 const XSS_CONTENT = '<script>alert(2)</script><b>not bold</b> & &amp;';
 
+// The stack must answer before any test runs; 5 s at most.
+async function stackUp() {
+	let last = null;
+	for (let i = 0; i < 10; i++) {
+		try {
+			const res = await fetch(new URL('api/health', BASE), { signal: AbortSignal.timeout(2000) });
+			if (res.status === 200)
+				return null;
+			last = 'GET /api/health answered ' + res.status;
+		} catch (err) {
+			last = err.cause ? err.cause.message || String(err.cause) : err.message;
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	return last;
+}
+
 async function main() {
+	const down = await stackUp();
+	if (down) {
+		console.log(`Bail out! no board at ${BASE}: ${down}`);
+		process.exitCode = 1;
+		return;
+	}
 	mkdirSync(SHOTS, { recursive: true });
 	const { chromium } = require('playwright-core');
 	let browser;
@@ -305,10 +328,12 @@ async function tests(browser) {
 		assert.equal(await a.page.textContent('#post-content'), 'Hello from A.\nSecond line.');
 		assert.ok(await a.page.locator('#post-actions').isVisible(), 'A sees the controls on A\'s post');
 		await open(a.page, '#/');
+		await a.page.reload();   // a fresh load: the list waits for GET /api/auth/me
 		await a.page.locator('#post-list > li').first().waitFor();
 		const first = a.page.locator('#post-list > li').first();
 		assert.equal(await first.getAttribute('data-id'), postId);
 		assert.equal(await first.locator('h2').textContent(), 'First post by ' + A.username);
+		assert.equal(await first.locator('.badge').textContent(), 'your post', 'own post marked in words');
 	});
 
 	await step('Korean and emoji text round-trip exactly', async () => {
@@ -346,6 +371,7 @@ async function tests(browser) {
 		assert.equal(await b.page.locator('#post-author').textContent(), A.username);
 		assert.equal(await b.page.getByRole('button', { name: /^(Edit|Delete)$/ }).count(), 0);
 		assert.ok(await b.page.locator('#post-actions').isHidden());
+		assert.ok(await b.page.locator('#post-own').isHidden());
 		await shot(b.page, 'post-other-user');
 	});
 
