@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,24 +50,39 @@ sleep_ms(long ms)
 		;
 }
 
-/* A port on 127.0.0.1 that nothing listens on (the kernel's pick). */
+/*
+ * A port on 127.0.0.1 that nothing uses, below the kernel's ephemeral
+ * range: a port in that range may be some client socket's local port,
+ * which makes the server's bind (now or at its restart) fail.
+ */
 static int
 free_port(void)
 {
 	struct sockaddr_in a;
-	socklen_t n = sizeof(a);
-	int fd, port = -1;
+	FILE *f;
+	int low = 32768, port = -1;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &n) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low <= 11024)
+			low = 32768;
+		fclose(f);
+	}
+	srand((unsigned)getpid() ^ (unsigned)board_now_ms());
+	for (int tries = 0; tries < 100 && port < 0; tries++) {
+		int p = 10000 + rand() % (low - 10000);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			return -1;
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)p);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			port = p;
+		close(fd);
+	}
 	return port;
 }
 

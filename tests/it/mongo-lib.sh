@@ -13,11 +13,16 @@ JONGODB_BIN=${JONGODB_BIN:-$top_srcdir/tests/node_modules/@jongodb/memory-server
 MONGO_PID=
 MONGO_PORT=
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on right now.
+# Prints a TCP port on 127.0.0.1 that nothing listens on right now, below
+# the kernel's ephemeral range: a port there may be some client socket's
+# local port, and jongodb's bind then fails with "Address already in use".
 mongo_free_port() {
-	local p tries=0
+	local p tries=0 low=32768 span
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	[ "${low:-0}" -gt 11024 ] 2>/dev/null || low=32768
+	span=$((low - 10000))
 	while [ $tries -lt 50 ]; do
-		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+		p=$(( 10000 + (RANDOM * 32768 + RANDOM) % span ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -27,44 +32,63 @@ mongo_free_port() {
 	return 1
 }
 
-# mongo_start DIR [PORT]: starts jongodb on 127.0.0.1 (a free port unless
-# PORT is given), waits at most 20 s for its ready line, and exports
-# MONGODB_URI, MONGO_PID and MONGO_PORT. Output goes to DIR/jongodb.log.
-mongo_start() {
-	local dir=$1 port=${2:-} log i uri
-	if [ ! -x "$JONGODB_BIN" ]; then
-		echo "mongo_start: $JONGODB_BIN missing (run script/bootstrap)" >&2
-		return 1
-	fi
-	[ -n "$port" ] || port=$(mongo_free_port) || {
-		echo "mongo_start: no free port" >&2
-		return 1
-	}
-	log=$dir/jongodb.log
+# Starts jongodb on port $1 and waits at most 20 s for its ready line.
+# Returns 2 when it exited (port taken), 1 on a timeout.
+mongo_start_on() {
+	local port=$1 log=$2 i uri
 	: >"$log"
 	"$JONGODB_BIN" --host=127.0.0.1 --port="$port" --database=board \
 		>>"$log" 2>&1 </dev/null &
 	MONGO_PID=$!
 	MONGO_PORT=$port
-	uri=
 	for i in $(seq 1 200); do
 		uri=$(sed -n 's/^JONGODB_URI=//p' "$log" | head -n 1)
-		[ -n "$uri" ] && break
+		if [ -n "$uri" ]; then
+			MONGODB_URI=$uri
+			export MONGODB_URI MONGO_PID MONGO_PORT
+			return 0
+		fi
 		if ! kill -0 "$MONGO_PID" 2>/dev/null; then
-			echo "mongo_start: jongodb exited:" >&2
-			sed 's/^/  /' "$log" >&2
+			wait "$MONGO_PID" 2>/dev/null
 			MONGO_PID=
-			return 1
+			return 2
 		fi
 		sleep 0.1
 	done
-	if [ -z "$uri" ]; then
-		echo "mongo_start: jongodb not ready after 20 s" >&2
-		mongo_stop
+	echo "mongo_start: jongodb not ready after 20 s" >&2
+	mongo_stop
+	return 1
+}
+
+# mongo_start DIR [PORT]: starts jongodb on 127.0.0.1 (a free port unless
+# PORT is given; up to 5 ports are tried), waits at most 20 s for its ready
+# line, and exports MONGODB_URI, MONGO_PID and MONGO_PORT. Output goes to
+# DIR/jongodb.log.
+mongo_start() {
+	local dir=$1 port=${2:-} tries rc
+	if [ ! -x "$JONGODB_BIN" ]; then
+		echo "mongo_start: $JONGODB_BIN missing (run script/bootstrap)" >&2
 		return 1
 	fi
-	MONGODB_URI=$uri
-	export MONGODB_URI MONGO_PID MONGO_PORT
+	for tries in 1 2 3 4 5; do
+		if [ -n "${2:-}" ]; then
+			port=$2
+		else
+			port=$(mongo_free_port) || {
+				echo "mongo_start: no free port" >&2
+				return 1
+			}
+		fi
+		mongo_start_on "$port" "$dir/jongodb.log"
+		rc=$?
+		[ $rc -eq 2 ] && [ -z "${2:-}" ] && continue
+		break
+	done
+	if [ $rc -eq 2 ]; then
+		echo "mongo_start: jongodb exited:" >&2
+		sed 's/^/  /' "$dir/jongodb.log" >&2
+	fi
+	return $rc
 }
 
 # mongo_stop: stops the server mongo_start started (only that PID) and

@@ -92,6 +92,11 @@ run_unit() {	# run_unit NAME URI
 check "make a throwaway CA and server certificate" mkcerts
 check "start jongodb" mongo_start "$tmp"
 check "start stunnel in front of it" start_stunnel
+if [ $failed -ne 0 ]; then
+	echo "Bail out! setup failed"
+	sed 's/^/# /' "$tmp"/*.log
+	exit 1
+fi
 
 base="mongodb://127.0.0.1:$TLS_PORT/board"
 check "the MongoDB unit test passes over TLS (tls=true&tlsCAFile=)" \
