@@ -42,10 +42,10 @@ secret_aws_json_free(cJSON *j)
  * everything after the first ':', then keep what follows the first '#'.
  */
 static char *
-secret_aws_error_code(const struct httpc_resp *resp, cJSON *doc)
+secret_aws_error_code(const char *errortype, cJSON *doc)
 {
 	const cJSON *t = NULL;
-	const char *raw = resp->amzn_errortype, *p;
+	const char *raw = errortype, *p;
 	size_t n;
 
 	if ((raw == NULL || raw[0] == '\0') && doc != NULL) {
@@ -92,90 +92,39 @@ secret_aws_error_text(struct buf *b, cJSON *doc)
 		buf_puts(b, "...");
 }
 
-/* What the caller learns from one GetSecretValue call. */
-enum secret_aws_outcome {
-	SECRET_AWS_GOT,		/* *key set */
-	SECRET_AWS_NOT_FOUND,	/* ResourceNotFoundException */
-	SECRET_AWS_EXPIRED,	/* ExpiredTokenException */
-	SECRET_AWS_FAILED,	/* *errmsg set */
-};
-
-/*
- * One signed GetSecretValue for stage (NULL: AWSCURRENT). On GOT, *key
- * is the session_secret_key value (caller wipes and frees it). *rc is
- * the code to return when the outcome is FAILED.
- */
-static enum secret_aws_outcome
-secret_aws_call(const struct conf *c, const char *url, const char *sigv4,
-    const struct awscred *cred, const char *stage, char **key, size_t *keylen,
-    enum board_err *rc, char **errmsg)
+enum secret_aws_outcome
+secret_aws_parse_response(long status, const char *errortype,
+    const char *text, size_t len, const char *name, const char *stage,
+    bool temporary, char **key, size_t *keylen, enum board_err *rc,
+    char **errmsg)
 {
-	const char *hdrs[4] = {
-		"Content-Type: application/x-amz-json-1.1",
-		"X-Amz-Target: secretsmanager.GetSecretValue",
-		NULL, NULL
-	};
 	enum secret_aws_outcome res = SECRET_AWS_FAILED;
-	struct httpc_req req = { 0 };
-	struct httpc_resp resp;
-	struct buf tokhdr, msg;
-	cJSON *body = NULL, *doc = NULL, *inner = NULL;
+	cJSON *doc = NULL, *inner = NULL;
 	const cJSON *str, *val;
-	char *payload = NULL, *why = NULL, *code = NULL;
-	const char *name = c->secret_name;
+	char *code = NULL;
+	struct buf msg;
 
-	httpc_resp_init(&resp);
-	buf_init(&tokhdr);
 	buf_init(&msg);
 	*rc = BOARD_EINVAL;
-
-	body = cJSON_CreateObject();
-	if (body == NULL ||
-	    cJSON_AddStringToObject(body, "SecretId", name) == NULL ||
-	    (stage != NULL &&
-	    cJSON_AddStringToObject(body, "VersionStage", stage) == NULL) ||
-	    (payload = cJSON_PrintUnformatted(body)) == NULL)
-		abort();	/* cJSON fails only when out of memory */
-	if (cred->token != NULL) {
-		/* The signer includes it: libcurl signs every header given. */
-		buf_printf(&tokhdr, "X-Amz-Security-Token: %s", cred->token);
-		hdrs[2] = buf_cstr(&tokhdr);
-	}
-	req.method = "POST";
-	req.url = url;
-	req.headers = hdrs;
-	req.body = payload;
-	req.body_len = strlen(payload);
-	req.connect_timeout_ms = 2000;
-	req.timeout_ms = 5000;
-	req.aws_sigv4 = sigv4;
-	req.aws_key_id = cred->key_id;
-	req.aws_secret = cred->secret;
-	if (httpc_do(&req, &resp, &why) != BOARD_OK) {
-		buf_printf(&msg, "secret \"%s\": %s", name, why);
-		*rc = BOARD_EUNAVAIL;
-		goto fail;
-	}
-	doc = cJSON_ParseWithLength(buf_cstr(&resp.body), resp.body.len);
-	if (resp.status != 200) {
-		code = secret_aws_error_code(&resp, doc);
+	doc = cJSON_ParseWithLength(text, len);
+	if (status != 200) {
+		code = secret_aws_error_code(errortype, doc);
 		if (strcmp(code, "ResourceNotFoundException") == 0 &&
 		    stage != NULL) {
 			res = SECRET_AWS_NOT_FOUND;
 			goto out;
 		}
-		if (strcmp(code, "ExpiredTokenException") == 0 &&
-		    cred->expires_ms != 0) {
+		if (strcmp(code, "ExpiredTokenException") == 0 && temporary) {
 			res = SECRET_AWS_EXPIRED;
 			goto out;
 		}
 		buf_printf(&msg, "secret \"%s\"%s%s: %s (HTTP %ld)", name,
 		    stage != NULL ? " " : "", stage != NULL ? stage : "",
-		    code, resp.status);
+		    code, status);
 		if (doc != NULL)
 			secret_aws_error_text(&msg, doc);
 		/* Throttling and AWS-side faults pass; the rest needs a fix. */
-		if (resp.status >= 500 ||
+		if (status >= 500 ||
 		    strcmp(code, "ThrottlingException") == 0 ||
 		    strcmp(code, "RequestLimitExceeded") == 0)
 			*rc = BOARD_EUNAVAIL;
@@ -219,10 +168,76 @@ fail:
 out:
 	secret_aws_json_free(inner);
 	secret_aws_json_free(doc);
+	free(code);
+	buf_cleanup(&msg);
+	return res;
+}
+
+/*
+ * One signed GetSecretValue for stage (NULL: AWSCURRENT). On GOT, *key
+ * is the session_secret_key value (caller wipes and frees it). *rc is
+ * the code to return when the outcome is FAILED.
+ */
+static enum secret_aws_outcome
+secret_aws_call(const struct conf *c, const char *url, const char *sigv4,
+    const struct awscred *cred, const char *stage, char **key, size_t *keylen,
+    enum board_err *rc, char **errmsg)
+{
+	const char *hdrs[4] = {
+		"Content-Type: application/x-amz-json-1.1",
+		"X-Amz-Target: secretsmanager.GetSecretValue",
+		NULL, NULL
+	};
+	enum secret_aws_outcome res = SECRET_AWS_FAILED;
+	struct httpc_req req = { 0 };
+	struct httpc_resp resp;
+	struct buf tokhdr, msg;
+	cJSON *body = NULL;
+	char *payload = NULL, *why = NULL;
+	const char *name = c->secret_name;
+
+	httpc_resp_init(&resp);
+	buf_init(&tokhdr);
+	buf_init(&msg);
+	*rc = BOARD_EINVAL;
+
+	body = cJSON_CreateObject();
+	if (body == NULL ||
+	    cJSON_AddStringToObject(body, "SecretId", name) == NULL ||
+	    (stage != NULL &&
+	    cJSON_AddStringToObject(body, "VersionStage", stage) == NULL) ||
+	    (payload = cJSON_PrintUnformatted(body)) == NULL)
+		abort();	/* cJSON fails only when out of memory */
+	if (cred->token != NULL) {
+		/* The signer includes it: libcurl signs every header given. */
+		buf_printf(&tokhdr, "X-Amz-Security-Token: %s", cred->token);
+		hdrs[2] = buf_cstr(&tokhdr);
+	}
+	req.method = "POST";
+	req.url = url;
+	req.headers = hdrs;
+	req.body = payload;
+	req.body_len = strlen(payload);
+	req.connect_timeout_ms = 2000;
+	req.timeout_ms = 5000;
+	req.aws_sigv4 = sigv4;
+	req.aws_key_id = cred->key_id;
+	req.aws_secret = cred->secret;
+	if (httpc_do(&req, &resp, &why) != BOARD_OK) {
+		buf_printf(&msg, "secret \"%s\": %s", name, why);
+		*rc = BOARD_EUNAVAIL;
+		goto fail;
+	}
+	res = secret_aws_parse_response(resp.status, resp.amzn_errortype,
+	    buf_cstr(&resp.body), resp.body.len, name, stage,
+	    cred->expires_ms != 0, key, keylen, rc, errmsg);
+	goto out;
+fail:
+	*errmsg = buf_steal(&msg);
+out:
 	cJSON_Delete(body);
 	free(payload);
 	free(why);
-	free(code);
 	if (tokhdr.data != NULL)
 		explicit_bzero(tokhdr.data, tokhdr.cap);
 	buf_cleanup(&tokhdr);
