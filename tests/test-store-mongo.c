@@ -22,7 +22,7 @@
 #include "tap.h"
 
 #define JONGODB_REL \
-	"tests/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb"
+	"@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb"
 /* The bound the issue sets: default selection timeout 2 s, plus slack. */
 #define OUTAGE_MAX_MS 2500
 
@@ -116,13 +116,18 @@ jongodb_path(void)
 {
 	static char path[4096];
 	const char *bin = getenv("JONGODB_BIN");
+	const char *mods = getenv("BOARD_NODE_MODULES");
 	const char *srcdir = getenv("srcdir");
 	int n;
 
 	if (bin != NULL && *bin != '\0')
 		return bin;
-	n = snprintf(path, sizeof(path), "%s/%s",
-	    srcdir != NULL && *srcdir != '\0' ? srcdir : ".", JONGODB_REL);
+	if (mods != NULL && *mods != '\0')
+		n = snprintf(path, sizeof(path), "%s/%s", mods, JONGODB_REL);
+	else
+		n = snprintf(path, sizeof(path), "%s/tests/node_modules/%s",
+		    srcdir != NULL && *srcdir != '\0' ? srcdir : ".",
+		    JONGODB_REL);
 	return n > 0 && (size_t)n < sizeof(path) ? path : NULL;
 }
 

@@ -9,7 +9,8 @@
 # The server keeps its data in memory: a restart starts empty.
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE:-$0}")/../.." && pwd)}"
-JONGODB_BIN=${JONGODB_BIN:-$top_srcdir/tests/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb}
+JONGODB_BIN=${JONGODB_BIN:-${BOARD_NODE_MODULES:-$top_srcdir/tests/node_modules}/@jongodb/memory-server-bin-linux-x64-gnu/bin/jongodb}
+export JONGODB_BIN
 MONGO_PID=
 MONGO_PORT=
 
