@@ -166,7 +166,7 @@ awscred_parse_time(const char *s, int64_t *out_ms)
  * Reads {"AccessKeyId","SecretAccessKey","Token","Expiration"} (ECS and
  * IMDS share the shape; IMDS adds "Code":"Success").
  */
-static enum board_err
+enum board_err
 awscred_from_json(const struct buf *body, const char *from,
     struct awscred *out, char **errmsg)
 {

@@ -51,4 +51,14 @@ void awscred_forget(void);
  */
 enum board_err awscred_parse_time(const char *s, int64_t *out_ms);
 
+/*
+ * Parses the credential JSON that ECS and EC2 metadata answer with
+ * (AccessKeyId, SecretAccessKey, Token, optional Expiration and Code).
+ * from names the source in *errmsg. On BOARD_OK fills out's key_id,
+ * secret and token (caller frees them); else BOARD_EINVAL with *errmsg.
+ * awscred_get's parser, public for fuzz/fuzz-awscred.c.
+ */
+enum board_err awscred_from_json(const struct buf *body, const char *from,
+    struct awscred *out, char **errmsg);
+
 #endif
