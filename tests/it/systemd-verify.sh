@@ -9,12 +9,16 @@
 #     board user, /run/board (2750 board:www-data) and the state folder;
 #   - the socket paths agree with etc/nginx and etc/lighttpd.
 # Needs no running systemd (PID 1 is not systemd here).
-# Environment: BOARD_BUILDDIR (default: the current directory, where
-# `make check` runs tests), BOARD_MAX_EXPOSURE (default 2.0).
+# Environment: top_srcdir, top_builddir (default: the current directory,
+# where `make check` runs tests, if it holds fcgi/board-posts, else the
+# source tree), BOARD_MAX_EXPOSURE (default 2.0).
 set -u
 
-srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-builddir=$(cd "${BOARD_BUILDDIR:-.}" && pwd)
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+builddir=${top_builddir:-${BOARD_BUILDDIR:-.}}
+[ -x "$builddir/fcgi/board-posts" ] || [ -n "${top_builddir:-}${BOARD_BUILDDIR:-}" ] ||
+	builddir=$srcdir
+builddir=$(cd "$builddir" && pwd)
 max_exposure=${BOARD_MAX_EXPOSURE:-2.0}
 names="signup login posts"
 

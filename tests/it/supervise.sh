@@ -1,0 +1,386 @@
+#!/bin/sh
+# supervise.sh: worker supervision and graceful stop, without systemd, the
+# way systemd/board-*.service run the responders (spawn-fcgi + multiwatch).
+#
+#   - kill -9 one worker of each responder while a bounded load runs (posts
+#     created, sign-ups, "who am I"): multiwatch replaces it, at most the
+#     requests in flight on the killed workers fail, and every post
+#     acknowledged with 201 is still there afterwards;
+#   - SIGUSR2 to multiwatch (what `systemctl reload` sends) replaces every
+#     worker with a fresh one;
+#   - a responder stopped (SIGTERM) or reloaded (SIGUSR2) while a request is
+#     half read answers that request, then exits 0; SIGTERM when idle: exit 0.
+#
+# Environment: top_srcdir, top_builddir (default: this source tree, and the
+# current directory if it holds fcgi/board-posts), BOARD_FRONT=lighttpd|nginx
+# (default lighttpd), BOARD_LOAD_SECONDS (default 10).
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ -z "${top_builddir:-}" ]; then
+	top_builddir=.
+	[ -x ./fcgi/board-posts ] || top_builddir=$top_srcdir
+fi
+top_builddir=$(cd "$top_builddir" && pwd)
+front=${BOARD_FRONT:-lighttpd}
+load_secs=${BOARD_LOAD_SECONDS:-10}
+names="signup login posts"
+
+for p in redis-server redis-cli spawn-fcgi multiwatch "$front" curl jq node pgrep; do
+	if ! command -v "$p" >/dev/null 2>&1; then
+		echo "Bail out! $p is not installed (script/bootstrap installs it)"
+		exit 1
+	fi
+done
+for name in $names; do
+	if [ ! -x "$top_builddir/fcgi/board-$name" ]; then
+		echo "Bail out! $top_builddir/fcgi/board-$name is not built"
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-supervise.XXXXXX")
+. "$top_srcdir/script/stack.sh"
+own_pids=""
+cleanup() {
+	for p in $own_pids; do kill -KILL "$p" 2>/dev/null; done
+	for p in $own_pids; do wait "$p" 2>/dev/null; done
+	stack_stop
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+n=0
+failed=0
+ok() {	# ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+children() { pgrep -P "$1" | sort -n | tr '\n' ' '; }
+count_children() { pgrep -P "$1" | wc -l; }
+
+echo "1..14"
+
+# The stack: private Redis on a unix socket, SQLite in the temp folder, the
+# three responders with 2 workers each, the front server on a free port.
+export BOARD_CONFIG="$top_srcdir/etc/board.conf"
+export BOARD_DB="$tmp/board.db"
+export SESSION_SECRET_FILE="$tmp/session-secret"
+export BOARD_PWHASH_OPSLIMIT=1 BOARD_PWHASH_MEMLIMIT_KIB=8
+unset MONGODB_URI SESSION_SECRET_NAME
+run=$tmp/run
+up=0
+stack_start_redis "$tmp/redis" || up=1
+[ $up -eq 0 ] && { stack_start_responders "$top_builddir" "$run" 2 || up=1; }
+port=$(stack_free_port)
+[ $up -eq 0 ] && { stack_start_front "$front" "$top_srcdir" "$run" "$port" || up=1; }
+ok $up "the stack is up behind $front on 127.0.0.1:$port"
+if [ $up -ne 0 ]; then
+	diag "$(tail -5 "$run/responders.log" "$run/front-error.log" 2>/dev/null)"
+	exit 1
+fi
+base=http://127.0.0.1:$port
+set -- $RESPONDER_PIDS
+mw_signup=$1 mw_login=$2 mw_posts=$3
+
+all_two=0
+for mw in $RESPONDER_PIDS; do
+	[ "$(count_children "$mw")" -eq 2 ] || all_two=1
+done
+ok $all_two "multiwatch runs 2 workers for each responder"
+
+# A user to post as.
+jar=$tmp/cookies
+c1=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' -d '{"username":"loader","password":"load-test-pw"}' \
+    "$base/api/auth/signup")
+c2=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -c "$jar" -X POST \
+    -H 'Content-Type: application/json' -d '{"username":"loader","password":"load-test-pw"}' \
+    "$base/api/auth/login")
+[ "$c1" = 201 ] && [ "$c2" = 200 ]
+ok $? "sign up and log in (got $c1 and $c2)"
+
+# Load: each loop runs until the deadline and records one line per request:
+# "<status> <body>" (status 000: no HTTP answer at all).
+deadline=$(( $(date +%s) + load_secs ))
+post_loop() {	# post_loop TAG
+	i=0
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		i=$((i + 1))
+		out=$(curl -s --max-time 10 -b "$jar" -X POST \
+		    -H 'Content-Type: application/json' \
+		    -d "{\"title\":\"$1-$i\",\"content\":\"load $1 $i\"}" \
+		    -w '\n%{http_code}' "$base/api/posts" | tr -d '\r')
+		code=$(printf '%s\n' "$out" | tail -n 1)
+		body=$(printf '%s\n' "$out" | sed '$d' | tr -d '\n')
+		echo "$code $body"
+	done >"$tmp/load-$1"
+}
+me_loop() {
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		curl -s -o /dev/null --max-time 10 -b "$jar" -w '%{http_code}\n' \
+		    "$base/api/auth/me"
+	done >"$tmp/load-me"
+}
+signup_loop() {
+	i=0
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		i=$((i + 1))
+		curl -s -o /dev/null --max-time 10 -X POST \
+		    -H 'Content-Type: application/json' \
+		    -d "{\"username\":\"user-$i\",\"password\":\"pw-$i-long-enough\"}" \
+		    -w '%{http_code}\n' "$base/api/auth/signup"
+	done >"$tmp/load-signup"
+}
+load_pids=""
+post_loop a & load_pids="$load_pids $!"
+post_loop b & load_pids="$load_pids $!"
+me_loop & load_pids="$load_pids $!"
+signup_loop & load_pids="$load_pids $!"
+own_pids="$own_pids $load_pids"
+
+# busy_worker MULTIWATCH: a worker that is not waiting in accept() (syscall
+# 43 or 288), i.e. one with a request in hand, tried for up to 2 s; else the
+# oldest worker.
+busy_worker() {
+	j=0
+	while [ $j -lt 40 ]; do
+		for w in $(pgrep -P "$1"); do
+			sc=$(cut -d' ' -f1 "/proc/$w/syscall" 2>/dev/null)
+			case $sc in
+			43|288|'') ;;
+			*) echo "$w busy"; return ;;
+			esac
+		done
+		sleep 0.05
+		j=$((j + 1))
+	done
+	echo "$(pgrep -P "$1" | sort -n | head -n 1) idle"
+}
+
+# A third of the way in, kill -9 a worker of each responder, a busy one if
+# possible, so that a request in flight is cut off.
+sleep $((load_secs / 3))
+killed=""
+states=""
+for mw in $RESPONDER_PIDS; do
+	set -- $(busy_worker "$mw")
+	if [ -n "${1:-}" ]; then
+		kill -KILL "$1" && killed="$killed $mw:$1" && states="$states $2"
+	fi
+done
+nkilled=$(echo $killed | wc -w)
+ok $(test "$nkilled" -eq 3; echo $?) "killed one worker of each responder:$killed (${states# })"
+
+# multiwatch replaces each within 5 s: 2 workers again, the victim gone.
+respawned=1
+i=0
+while [ $i -lt 50 ]; do
+	respawned=0
+	for kv in $killed; do
+		mw=${kv%%:*} victim=${kv#*:}
+		kids=" $(children "$mw")"
+		[ "$(count_children "$mw")" -eq 2 ] || respawned=1
+		case $kids in *" $victim "*) respawned=1 ;; esac
+	done
+	[ $respawned -eq 0 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+ok $respawned "multiwatch replaced every killed worker within 5 s"
+
+for p in $load_pids; do wait "$p"; done
+own_pids=""
+
+# Clients saw at most the requests in flight on the killed workers fail: one
+# each, as a responder process serves one request at a time.
+total=$(cat "$tmp"/load-* | wc -l)
+bad=$(cat "$tmp/load-a" "$tmp/load-b" | awk '$1 != 201' | wc -l)
+bad=$((bad + $(awk '$1 != 200' "$tmp/load-me" | wc -l)))
+bad=$((bad + $(awk '$1 != 201' "$tmp/load-signup" | wc -l)))
+[ "$total" -ge 50 ] && [ "$bad" -le "$nkilled" ]
+ok $? "$bad of $total requests failed (at most $nkilled allowed; at least 50 made)"
+[ "$bad" -gt 0 ] && diag "failures: $(cat "$tmp"/load-* | awk '$1 !~ /^20[01]$/ { print $1 }' | sort | uniq -c | tr '\n' ' ')"
+
+# Every acknowledged post is still there: by id, and in the paged list.
+cat "$tmp/load-a" "$tmp/load-b" | awk '$1 == 201 { sub(/^201 /, ""); print }' |
+    jq -r .id >"$tmp/acked" 2>/dev/null
+nacked=$(wc -l <"$tmp/acked")
+: >"$tmp/get.cfg"
+while read -r id; do
+	printf 'url = "%s/api/posts/%s"\noutput = "/dev/null"\n' "$base" "$id"
+done <"$tmp/acked" >"$tmp/get.cfg"
+missing=$(curl -s --max-time 60 -K "$tmp/get.cfg" -w '%{http_code}\n' | grep -vc '^200$')
+[ "$nacked" -gt 0 ] && [ "$missing" -eq 0 ]
+ok $? "all $nacked acknowledged posts answer GET /api/posts/{id} ($missing do not)"
+
+: >"$tmp/listed"
+cursor=""
+pages=0
+while [ $pages -lt 1000 ]; do
+	url="$base/api/posts?limit=100"
+	[ -n "$cursor" ] && url="$url&cursor=$cursor"
+	page=$(curl -s --max-time 10 "$url") || break
+	printf '%s\n' "$page" | jq -r '.posts[].id' >>"$tmp/listed" || break
+	cursor=$(printf '%s\n' "$page" | jq -r '.next // empty')
+	pages=$((pages + 1))
+	[ -z "$cursor" ] && break
+done
+sort -u "$tmp/listed" >"$tmp/listed.s"
+sort -u "$tmp/acked" >"$tmp/acked.s"
+lost=$(comm -23 "$tmp/acked.s" "$tmp/listed.s" | wc -l)
+ok $(test "$nacked" -gt 0 && test "$lost" -eq 0; echo $?) \
+    "paging GET /api/posts lists every acknowledged post ($lost missing)"
+
+# Reload: SIGUSR2 to multiwatch (ExecReload) gives each responder 2 fresh
+# workers, and the service keeps answering.
+before=""
+for mw in $RESPONDER_PIDS; do before="$before $(children "$mw")"; done
+for mw in $RESPONDER_PIDS; do kill -USR2 "$mw"; done
+fresh=1
+i=0
+while [ $i -lt 50 ]; do
+	fresh=0
+	for mw in $RESPONDER_PIDS; do
+		[ "$(count_children "$mw")" -eq 2 ] || fresh=1
+		for p in $(children "$mw"); do
+			case " $before " in *" $p "*) fresh=1 ;; esac
+		done
+	done
+	[ $fresh -eq 0 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+ok $fresh "SIGUSR2 to multiwatch replaced every worker within 5 s"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -b "$jar" "$base/api/auth/me")
+ok $(test "$code" = 200; echo $?) "after the reload the session still works (GET /api/auth/me: $code)"
+
+# Graceful stop of one responder process (no multiwatch): a FastCGI client
+# sends the request's params and half its body; while the responder waits
+# for the rest, it gets the signal; then the rest is sent. The request must
+# be answered in full, and the process must then exit 0.
+cat >"$tmp/fcgi-half.js" <<'EOF'
+// node fcgi-half.js SOCKET READYFILE GOFILE: one FastCGI request in two
+// halves; prints the response's status line; exit 0 on FCGI_END_REQUEST.
+const net = require("net"), fs = require("fs");
+const [sock, ready, go] = process.argv.slice(2);
+const rec = (type, body) => {
+	const h = Buffer.alloc(8);
+	h[0] = 1; h[1] = type; h.writeUInt16BE(1, 2);
+	h.writeUInt16BE(body.length, 4);
+	return Buffer.concat([h, body]);
+};
+const len = (n) => n < 128 ? Buffer.from([n]) :
+	Buffer.from([(n >>> 24) | 0x80, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+const body = Buffer.from('{"title":"half","content":"sent in two halves"}');
+const params = {
+	REQUEST_METHOD: "POST", REQUEST_URI: "/api/posts", SCRIPT_NAME: "/api/posts",
+	QUERY_STRING: "", CONTENT_TYPE: "application/json",
+	CONTENT_LENGTH: String(body.length), HTTP_HOST: "127.0.0.1",
+	SERVER_PORT: "80", REMOTE_ADDR: "127.0.0.1", SERVER_PROTOCOL: "HTTP/1.1",
+};
+const pv = Buffer.concat(Object.entries(params).map(([k, v]) =>
+	Buffer.concat([len(k.length), len(v.length), Buffer.from(k), Buffer.from(v)])));
+const begin = Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]);
+const half = body.length >> 1;
+setTimeout(() => { console.log("timeout"); process.exit(2); }, 15000);
+const c = net.connect(sock, () => {
+	c.write(Buffer.concat([rec(1, begin), rec(4, pv), rec(4, Buffer.alloc(0)),
+		rec(5, body.subarray(0, half))]));
+	setTimeout(() => {
+		fs.writeFileSync(ready, "");
+		const t = setInterval(() => {
+			if (!fs.existsSync(go)) return;
+			clearInterval(t);
+			c.write(Buffer.concat([rec(5, body.subarray(half)), rec(5, Buffer.alloc(0))]));
+		}, 20);
+	}, 300);
+});
+let buf = Buffer.alloc(0), out = "";
+c.on("data", (d) => {
+	buf = Buffer.concat([buf, d]);
+	while (buf.length >= 8) {
+		const n = buf.readUInt16BE(4), pad = buf[6];
+		if (buf.length < 8 + n + pad) break;
+		const type = buf[1], content = buf.subarray(8, 8 + n);
+		buf = buf.subarray(8 + n + pad);
+		if (type === 6) out += content.toString();
+		if (type === 3) {
+			console.log((out.split("\r\n")[0] || "no output").trim());
+			process.exit(0);
+		}
+	}
+});
+c.on("error", (e) => { console.log("error " + e.code); process.exit(1); });
+c.on("end", () => { console.log("closed without FCGI_END_REQUEST"); process.exit(1); });
+EOF
+
+half_request() {	# half_request SIGNAL TAG: sets $answer and $rc
+	sock=$tmp/$2.sock
+	rm -f "$sock" "$tmp/$2.ready" "$tmp/$2.go"
+	spawn-fcgi -n -s "$sock" -M 0600 -- "$top_builddir/fcgi/board-posts" \
+	    2>>"$tmp/$2.log" &
+	rpid=$!
+	own_pids="$own_pids $rpid"
+	stack_wait "$2 socket" 10 test -S "$sock"
+	node "$tmp/fcgi-half.js" "$sock" "$tmp/$2.ready" "$tmp/$2.go" >"$tmp/$2.out" &
+	cpid=$!
+	own_pids="$own_pids $cpid"
+	stack_wait "$2 half request" 10 test -e "$tmp/$2.ready"
+	kill -"$1" "$rpid"
+	sleep 0.3
+	: >"$tmp/$2.go"
+	wait "$cpid"
+	answer=$(cat "$tmp/$2.out")
+	rc=timeout
+	i=0
+	while [ $i -lt 100 ]; do
+		if ! kill -0 "$rpid" 2>/dev/null; then
+			wait "$rpid"
+			rc=$?
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$rc" = timeout ] && kill -KILL "$rpid" 2>/dev/null
+}
+
+half_request TERM term
+ok $(test "$answer" = "Status: 401 Unauthorized" || test "${answer%% *}" = Status:; echo $?) \
+    "SIGTERM while a request is half read: the request is answered ($answer)"
+ok $(test "$rc" = 0; echo $?) "... and then the responder exits 0 (exit $rc)"
+
+half_request USR2 reload
+ok $(test "${answer%% *}" = Status: && test "$rc" = 0; echo $?) \
+    "SIGUSR2 (reload) while a request is half read: answered ($answer), then exit 0 (exit $rc)"
+
+# SIGTERM when idle: exit 0 at once.
+sock=$tmp/idle.sock
+spawn-fcgi -n -s "$sock" -M 0600 -- "$top_builddir/fcgi/board-login" 2>>"$tmp/idle.log" &
+rpid=$!
+own_pids="$own_pids $rpid"
+stack_wait "idle socket" 10 test -S "$sock"
+sleep 0.3
+kill -TERM "$rpid"
+rc=timeout
+i=0
+while [ $i -lt 50 ]; do
+	if ! kill -0 "$rpid" 2>/dev/null; then
+		wait "$rpid"
+		rc=$?
+		break
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+ok $(test "$rc" = 0; echo $?) "an idle responder exits 0 on SIGTERM within 5 s (exit $rc)"
+
+[ "$failed" -eq 0 ]
