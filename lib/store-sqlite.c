@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -83,6 +84,7 @@ struct sq_store {
 	sqlite3 *db;		/* NULL: reconnect on next use */
 	char *path;
 	int timeout_ms;
+	int open_rc;		/* SQLite's code when the last connect failed */
 	sqlite3_stmt *stmt[SQ_NSTMT];
 };
 
@@ -156,6 +158,7 @@ sq_connect_why(struct sq_store *s, char **why)
 	}
 	return BOARD_OK;
 fail:
+	s->open_rc = s->db != NULL ? sqlite3_errcode(s->db) & 0xff : rc;
 	sq_drop(s);
 	return BOARD_EUNAVAIL;
 }
@@ -586,7 +589,22 @@ store_sqlite_open(const struct conf *c, struct store *st, char **errmsg)
 	    c->db_path : SQ_DEFAULT_PATH);
 	s->timeout_ms = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT_MAX
 	    ? (int)c->store_timeout_ms : SQ_DEFAULT_TIMEOUT_MS;
-	if (sq_connect_why(s, &why) != BOARD_OK) {
+	/*
+	 * Several workers start at once on a new file: switching it to WAL
+	 * takes an exclusive lock that SQLite's busy handler does not wait
+	 * for, so a loser retries until the timeout.
+	 */
+	for (int waited = 0;; waited += 20) {
+		if (sq_connect_why(s, &why) == BOARD_OK)
+			break;
+		if ((s->open_rc != SQLITE_BUSY && s->open_rc != SQLITE_LOCKED) ||
+		    waited >= s->timeout_ms)
+			break;
+		free(why);
+		why = NULL;
+		usleep(20 * 1000);
+	}
+	if (s->db == NULL) {
 		buf_init(&b);
 		buf_printf(&b, "BOARD_DB: cannot open SQLite database %s: %s",
 		    s->path, why);

@@ -91,7 +91,12 @@ stack_start_front() {
 			-e "s|listen 80;|listen 127.0.0.1:$_port;|" \
 			-e "/listen \[::\]:80;/d" \
 			"$_src/etc/nginx/board.conf" >"$_run/nginx-site.conf"
+		# As root, nginx's workers would drop to nobody and lose access
+		# to the 0660 root-owned sockets of this private stack.
+		_user=""
+		[ "$(id -u)" = 0 ] && _user="user root root;"
 		cat >"$_run/nginx.conf" <<EOF2
+$_user
 daemon off;
 worker_processes 1;
 pid $_run/nginx.pid;
