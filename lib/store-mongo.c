@@ -68,9 +68,8 @@ static void
 mongo_log_handler(mongoc_log_level_t level, const char *domain,
     const char *message, void *data)
 {
-	char *m;
-
 	enum log_level l;
+	char *m;
 
 	if (level > MONGOC_LOG_LEVEL_WARNING)
 		return;
@@ -100,25 +99,21 @@ mongo_global_init(void)
 }
 
 /*
- * The raw password of a mongodb:// URI (what sits between the first ':'
- * and the last '@' of the authority), or NULL.
+ * The raw password of a mongodb:// URI: what sits between the first ':'
+ * after the scheme and the last '@', or NULL. A malformed password may
+ * hold '/' or '?' itself, so the last '@' anywhere is taken; scrubbing a
+ * little too much from a message is harmless.
  */
 static char *
 mongo_uri_raw_password(const char *uri)
 {
-	const char *auth, *end, *at, *colon;
+	const char *auth, *at, *colon;
 
 	auth = strstr(uri, "://");
-	if (auth == NULL)
+	at = strrchr(uri, '@');
+	if (auth == NULL || at == NULL || at < auth + 3)
 		return NULL;
 	auth += 3;
-	end = auth + strcspn(auth, "/?");
-	at = NULL;
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return NULL;
 	colon = memchr(auth, ':', (size_t)(at - auth));
 	if (colon == NULL || colon + 1 == at)
 		return NULL;
@@ -190,6 +185,16 @@ mongo_error_is_network(const bson_error_t *e)
 	}
 }
 
+/* The server is down, unreachable, failing over or refusing us: 503. */
+static bool
+mongo_error_is_unavailable(const bson_error_t *e)
+{
+	return mongo_error_is_network(e) ||
+	    ((e->domain == MONGOC_ERROR_SERVER ||
+	    e->domain == MONGOC_ERROR_WRITE_CONCERN) &&
+	    mongo_code_is_transient(e->code));
+}
+
 /*
  * Maps a failed operation to a code and logs it once. what names the
  * operation. Unreachable-server errors log at warning level on the first
@@ -204,8 +209,7 @@ mongo_fail(struct store_mongo *sm, const char *what, const bson_error_t *e)
 
 	if (server && mongo_code_is_duplicate(e->code))
 		return BOARD_EEXIST;
-	if (mongo_error_is_network(e) ||
-	    (server && mongo_code_is_transient(e->code))) {
+	if (mongo_error_is_unavailable(e)) {
 		log_msg(sm->down ? LOG_DEBUG : LOG_WARN,
 		    "store: MongoDB unavailable (%s): %s", what, e->message);
 		sm->down = true;
@@ -229,8 +233,7 @@ mongo_ready(struct store_mongo *sm)
 	if (!sm->down)
 		return BOARD_OK;
 	if (!mongo_create_indexes(sm, &e)) {
-		if (mongo_error_is_network(&e) ||
-		    mongo_code_is_transient(e.code))
+		if (mongo_error_is_unavailable(&e))
 			return mongo_fail(sm, "create indexes", &e);
 		log_err("store: MongoDB create indexes failed: %s", e.message);
 	}
@@ -795,7 +798,8 @@ mongo_has_index(mongoc_database_t *db, const char *coll, const bson_t *key,
 		    !BSON_ITER_HOLDS_DOCUMENT(&it))
 			continue;
 		bson_iter_document(&it, &len, &data);
-		if (!bson_init_static(&k, data, len) || !mongo_keys_equal(&k, key))
+		if (!bson_init_static(&k, data, len) ||
+		    !mongo_keys_equal(&k, key))
 			continue;
 		found = !unique || (bson_iter_init_find(&it, spec, "unique") &&
 		    bson_iter_as_bool(&it));
@@ -901,9 +905,9 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 	 * costs that one request up to three times this (the read, then the
 	 * retried read's server check: 6 s measured at 2000 against a
 	 * SIGSTOPped server); later requests fail at once until the
-	 * driver's 5 s rescan cooldown ends. Building an index on a large existing
-	 * collection may take longer: raise socketTimeoutMS in the URI for
-	 * that first start.
+	 * driver's 5 s rescan cooldown ends. Building an index on a large
+	 * existing collection may take longer: raise socketTimeoutMS in the
+	 * URI for that first start.
 	 */
 	timeout = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT32_MAX
 	    ? (int32_t)c->store_timeout_ms : MONGO_DEFAULT_TIMEOUT_MS;
@@ -938,8 +942,7 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 	ping = BCON_NEW("ping", BCON_INT32(1));
 	if (!mongoc_client_command_simple(sm->client, "admin", ping,
 	    sm->primary, NULL, &e)) {
-		rc = mongo_error_is_network(&e) ||
-		    mongo_code_is_transient(e.code) ? BOARD_EUNAVAIL :
+		rc = mongo_error_is_unavailable(&e) ? BOARD_EUNAVAIL :
 		    BOARD_EINVAL;
 		m = mongo_scrub(e.message);
 		buf_printf(&msg, "MONGODB_URI: cannot reach MongoDB at %s: %s",
@@ -948,8 +951,7 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 		goto out;
 	}
 	if (!mongo_create_indexes(sm, &e)) {
-		rc = mongo_error_is_network(&e) ||
-		    mongo_code_is_transient(e.code) ? BOARD_EUNAVAIL :
+		rc = mongo_error_is_unavailable(&e) ? BOARD_EUNAVAIL :
 		    BOARD_EINVAL;
 		m = mongo_scrub(e.message);
 		buf_printf(&msg, "MONGODB_URI: database %s: creating indexes: "

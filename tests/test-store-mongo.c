@@ -265,7 +265,8 @@ test_bad_ids(struct store *st)
 		    "the upper-case spelling of an id is not found");
 		post_cleanup(&q);
 	}
-	is_int(store_post_delete(st, p.id), BOARD_OK, "the post itself deletes");
+	is_int(store_post_delete(st, p.id), BOARD_OK,
+	    "the post itself deletes");
 out:
 	post_cleanup(&p);
 	user_cleanup(&u);
@@ -389,7 +390,8 @@ test_documentdb_options(void)
 	post_init(&q);
 	post_list_init(&l);
 	is_int(store_post_create(st, "0123456789abcdef01234567", "x", "t", 1,
-	    "c", 1, board_now_ms(), &p), BOARD_OK, "a write goes to the primary");
+	    "c", 1, board_now_ms(), &p), BOARD_OK,
+	    "a write goes to the primary");
 	is_int(store_post_find(st, p.id, false, &q), BOARD_OK,
 	    "a read with the URI's read preference");
 	is_str(q.title, "t", "finds the post");
@@ -569,7 +571,8 @@ main(void)
 
 	test_uri = getenv("BOARD_TEST_MONGODB_URI");
 	if (test_uri == NULL || *test_uri == '\0') {
-		printf("1..0 # SKIP no MongoDB (BOARD_TEST_MONGODB_URI unset)\n");
+		printf("1..0 # SKIP no MongoDB "
+		    "(BOARD_TEST_MONGODB_URI unset)\n");
 		return 0;
 	}
 	log_init("test-store-mongo", lvl != NULL ? LOG_DEBUG : LOG_ERR);
