@@ -1,0 +1,190 @@
+# lib.sh: TAP and HTTP helpers for the integration tests. Source it after
+# setting IT_TMP (a private directory) and BASE (http://127.0.0.1:PORT).
+#
+#	ok STATUS DESC		ok when STATUS is 0
+#	is GOT WANT DESC	string equality, shows both on failure
+#	like GOT ERE DESC	grep -E match
+#	check DESC CMD...	ok when CMD succeeds
+#	req METHOD PATH [BODY] [CURL-ARGS...]
+#		BODY is a string, @FILE for bytes from a file, or - (or
+#		nothing, when CURL-ARGS follow) for none.
+#		A body gets Content-Type: application/json unless REQ_CT is
+#		set (REQ_CT=none sends no Content-Type). Sets STATUS, BODY
+#		(the response body) and HDRS (file of response headers).
+#	hdr NAME		a header of the last response ("" if absent)
+#	jf [OPTS] FILTER	jq -r on the last response body
+#	expect_error STATUS CODE DESC [FIELD]
+#		the last response is that error (and names FIELD)
+#	done_testing		prints the plan; exit status for the script
+#
+# Every response is also checked in passing: the status goes to
+# $IT_TMP/statuses, and a body without the API's Content-Type and
+# Cache-Control, or an error without "error" and "message", is recorded in
+# $IT_TMP/violations, for summary checks at the end (it_summary).
+
+T_N=0
+T_FAILED=0
+REQ_N=0
+EXPECT_503=0
+
+ok() {
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %.300s\n#   want: %.300s\n' "$1" "$2"
+		[ -n "${REQ_LAST:-}" ] && printf '#   (last request: %s -> %s %.200s)\n' \
+			"$REQ_LAST" "$STATUS" "$BODY"
+	fi
+	return 0
+}
+
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		printf '#   got:  %.300s\n#   want: /%s/\n' "$1" "$2"
+	fi
+	return 0
+}
+
+check() {
+	_d=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok 0 "$_d"; else ok 1 "$_d"; fi
+	return 0
+}
+
+diag() {
+	echo "# $*"
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+hdr() {
+	# Last value of header $1 (case-insensitive), without CR.
+	awk -v n="$(printf '%s' "$1" | tr 'A-Z' 'a-z')" '
+		BEGIN { FS = ":" }
+		{ sub(/\r$/, "") }
+		tolower($1) == n { v = substr($0, length($1) + 2); sub(/^[ \t]+/, "", v) }
+		END { print v }' "$HDRS"
+}
+
+jf() {
+	printf '%s' "$BODY" | jq -r "$@" 2>/dev/null
+}
+
+req() {
+	_m=$1 _p=$2
+	shift 2
+	_b=-
+	case ${1:-} in
+	-?*) ;;	# curl options follow: no body
+	*)
+		if [ $# -gt 0 ]; then
+			_b=$1
+			shift
+		fi
+		;;
+	esac
+	REQ_N=$((REQ_N + 1))
+	HDRS=$IT_TMP/resp.hdrs
+	_bf=$IT_TMP/resp.body
+	set -- -sS --path-as-is -o "$_bf" -D "$HDRS" -w '%{http_code}' \
+		--max-time 20 -X "$_m" "$@"
+	if [ "$_b" = - ]; then
+		# No body. A POST/PATCH/DELETE still says Content-Length: 0, as
+		# browsers do (lighttpd answers 411 to a POST without one).
+		case $_m in
+		POST | PUT | PATCH) set -- "$@" --data-binary '' -H 'Content-Type:' ;;
+		esac
+	else
+		case $_b in
+		@*) set -- "$@" --data-binary "$_b" ;;
+		*)
+			printf '%s' "$_b" >"$IT_TMP/req.body"
+			set -- "$@" --data-binary "@$IT_TMP/req.body"
+			;;
+		esac
+		case ${REQ_CT:-application/json} in
+		none) set -- "$@" -H 'Content-Type:' ;;
+		*) set -- "$@" -H "Content-Type: ${REQ_CT:-application/json}" ;;
+		esac
+	fi
+	: >"$_bf"
+	: >"$HDRS"
+	STATUS=$(curl "$@" "$BASE$_p" 2>"$IT_TMP/curl.err") || STATUS=000
+	BODY=$(cat "$_bf")
+	REQ_LAST="$_m $_p"
+	echo "$STATUS $_m $_p" >>"$IT_TMP/statuses"
+	_req_audit
+}
+
+_req_audit() {
+	_v=$IT_TMP/violations
+	case $STATUS in
+	000) echo "no answer: $REQ_LAST ($(cat "$IT_TMP/curl.err"))" >>"$_v" ;;
+	503) [ "$EXPECT_503" = 1 ] || echo "unexpected 503: $REQ_LAST" >>"$_v" ;;
+	5*) echo "status $STATUS: $REQ_LAST" >>"$_v" ;;
+	esac
+	# Only the API's own answers; REQ_NOAUDIT=1 marks a request that the
+	# front server may refuse itself, with its own (HTML) error page.
+	case $REQ_LAST in
+	*" /api"*) [ "${REQ_NOAUDIT:-0}" = 1 ] && return 0 ;;
+	*) return 0 ;;
+	esac
+	if [ -s "$IT_TMP/resp.body" ]; then
+		[ "$(hdr Content-Type)" = "application/json; charset=utf-8" ] ||
+			echo "Content-Type '$(hdr Content-Type)': $REQ_LAST -> $STATUS" >>"$_v"
+		[ "$(hdr Cache-Control)" = "no-store" ] ||
+			echo "Cache-Control '$(hdr Cache-Control)': $REQ_LAST -> $STATUS" >>"$_v"
+		printf '%s' "$BODY" | jq -e 'type == "object"' >/dev/null 2>&1 ||
+			echo "body not a JSON object: $REQ_LAST -> $STATUS" >>"$_v"
+	fi
+	case $STATUS:$REQ_LAST in
+	*" /api/health") ;;	# its 503 has the health body, not an error
+	4*:* | 5*:*)
+		printf '%s' "$BODY" | jq -e '(.error | type == "string") and
+			(.message | type == "string") and (.message != "")' \
+			>/dev/null 2>&1 ||
+			echo "error body without error+message: $REQ_LAST -> $STATUS" >>"$_v"
+		;;
+	esac
+	return 0
+}
+
+# expect_error STATUS CODE DESC [FIELD]
+expect_error() {
+	_want="$1 $2"
+	_got="$STATUS $(jf .error)"
+	if [ $# -ge 4 ]; then
+		_want="$_want $4"
+		_got="$_got $(jf .field)"
+	fi
+	is "$_got" "$_want" "$3"
+}
+
+# A JSON string literal for $1.
+jstr() {
+	printf '%s' "$1" | jq -Rs .
+}
+
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ] || echo "# $T_FAILED of $T_N failed"
+	[ "$T_FAILED" -eq 0 ]
+}
