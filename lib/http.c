@@ -171,6 +171,36 @@ pct_decode(const char *s, size_t n, bool plus_space)
 	return out;
 }
 
+/*
+ * The cookie package decodes a value with decodeURIComponent and keeps it
+ * raw when that throws (a malformed escape, or bytes that are not UTF-8).
+ * A decoded NUL cannot live in a C string, so that value stays raw too:
+ * then "s:<id>.<sig>%00junk" fails verification here as it does in
+ * express-session, instead of being cut back to a valid signed value.
+ */
+static char *
+cookie_decode(const char *s, size_t n)
+{
+	size_t escapes = 0;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '%') {
+			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
+			    hexval(s[i + 2]) < 0)
+				return xstrndup(s, n);
+			escapes++;
+			i += 2;
+		}
+	out = pct_decode(s, n, false);
+	if (strlen(out) != n - 2 * escapes ||
+	    !json_utf8_valid(out, strlen(out))) {
+		free(out);
+		return xstrndup(s, n);
+	}
+	return out;
+}
+
 char *
 http_cookie_get(const char *header, const char *name)
 {
@@ -205,7 +235,7 @@ http_cookie_get(const char *header, const char *name)
 					v++;
 					ve--;
 				}
-				return pct_decode(v, (size_t)(ve - v), false);
+				return cookie_decode(v, (size_t)(ve - v));
 			}
 		}
 		p = *end == ';' ? end + 1 : end;

@@ -57,6 +57,17 @@ test_cookie(void)
 	cookie_is("a=1; c=%zz", "c", "%zz", "bad escape kept as is");
 	cookie_is("a=x%20y+z", "a", "x y+z", "'+' is not a space in cookies");
 	cookie_is(";;; a=1 ;", "a", "1", "stray separators");
+	/* Where decodeURIComponent throws (malformed escape, not UTF-8),
+	 * the cookie package keeps the raw value. */
+	cookie_is("a=%E0%A4%A", "a", "%E0%A4%A", "truncated escape kept raw");
+	cookie_is("a=%ff", "a", "%ff", "escape giving non-UTF-8 kept raw");
+	cookie_is("a=%C3%A9%", "a", "%C3%A9%", "trailing '%' keeps it all raw");
+	cookie_is("a=%ED%A0%80", "a", "%ED%A0%80", "encoded surrogate raw");
+	/* A decoded NUL cannot live in a C string: keep the value raw, so a
+	 * signed cookie with "%00junk" appended no longer verifies (the
+	 * cookie package keeps the NUL and cookie-signature refuses it). */
+	cookie_is("board.sid=s%3Aid.sig%00junk", "board.sid",
+	    "s%3Aid.sig%00junk", "%00 keeps the value raw");
 }
 
 static void
