@@ -23,7 +23,8 @@
 #
 # Settings (environment): BENCH_DURATION seconds per figure (10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS processes per
-# responder (2, as script/server), BENCH_POSTS seeded (200).
+# responder (2, as script/server), BENCH_POSTS seeded (200), BENCH_ONLY
+# (figures to run, e.g. "me ceiling"; default all).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,7 @@ threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-32}
 workers=${BENCH_WORKERS:-2}
 nposts=${BENCH_POSTS:-200}
+only=${BENCH_ONLY:-}
 export BENCH_LUA_DIR=$top/bench/lua
 
 usage() {
@@ -63,6 +65,10 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-bench.XXXXXX")
 MONGO_PID=
 cleanup() {
+	if [ -n "${results:-}" ] && [ -d "${run:-}" ]; then
+		cp "$run/responders.log" "$run/front-error.log" "$results/" \
+			2>/dev/null || :
+	fi
 	if [ $local_mode = 1 ]; then
 		! command -v stack_stop >/dev/null || stack_stop
 		! command -v mongo_stop >/dev/null || mongo_stop
@@ -195,6 +201,11 @@ declare -A rps p50 p99 bad errs
 bench_run() {
 	local name=$1 lua=$2 url=$3 line
 	shift 3
+	rps[$name]=- p50[$name]=- p99[$name]=- bad[$name]=0 errs[$name]=0
+	case " ${only:-${name%-[12]}} " in
+	*" ${name%-[12]} "*) ;;
+	*) return 0 ;;
+	esac
 	echo "bench: $name ($duration s, $threads threads, $conns connections)"
 	sleep 1	# let the previous run's connections close
 	wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
@@ -229,6 +240,10 @@ bench_run login login.lua "$base"
 # VmHWM is the process's peak resident set since it started.
 rss_rows=""
 hwm_of() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# Now, for the notes: private memory (RssAnon) and the proportional set
+# size (shared library pages divided among the processes that map them).
+anon_of() { awk '/^RssAnon:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+pss_of() { awk '/^Pss:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/smaps_rollup"; }
 memkib=${BOARD_PWHASH_MEMLIMIT_KIB:-19456}
 argon_mib=$(awk -v k="$memkib" 'BEGIN { printf "%.0f", k / 1024 }')
 rss_pids=""
@@ -249,7 +264,7 @@ fi
 rss_ok=1
 for p in $rss_pids; do
 	comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-	hwm=$(hwm_of "$p")
+	hwm=$(hwm_of "$p") anon=$(anon_of "$p") pss=$(pss_of "$p" 2>/dev/null || echo ?)
 	case $comm in
 	board-posts) limit=16; target="< 16" ;;
 	board-signup|board-login)
@@ -264,18 +279,25 @@ for p in $rss_pids; do
 			verdict=**no**; rss_ok=0
 		fi
 	fi
-	rss_rows="$rss_rows| $comm | $p | $hwm | $target | $verdict |
+	rss_rows="$rss_rows| $comm | $p | $hwm | $target | $verdict | $anon | $pss |
 "
 done
 
+# Every worker logs "ready" once when it starts: more lines than workers
+# means multiwatch restarted some (a crash), which the report must show.
+restarts=
+if [ $local_mode = 1 ]; then
+	restarts=$(($(grep -c ' ready ' "$run/responders.log" || :) - 3 * workers))
+fi
+
 # --- The report. ---
 ceil=
-if [ -n "$ceiling_url" ]; then
+if [ -n "$ceiling_url" ] && [ "${rps[ceiling-1]}" != - ]; then
 	ceil=$(awk -v a="${rps[ceiling-1]}" -v b="${rps[ceiling-2]}" \
 		'BEGIN { printf "%.1f", (a + b) / 2 }')
 fi
 ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
-	[ -n "$ceil" ] || { echo "n/a"; return; }
+	[ -n "$ceil" ] && [ "${rps[$1]}" != - ] || { echo "n/a"; return; }
 	awk -v r="${rps[$1]}" -v c="$ceil" -v t="${2:-}" 'BEGIN {
 		p = 100 * r / c
 		if (t == "") printf "%.0f %%", p
@@ -284,6 +306,7 @@ ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
 }
 row() {	# row NAME LABEL [TARGET]
 	local flag=
+	[ "${rps[$1]}" != - ] || return 0
 	[ "${bad[$1]}${errs[$1]}" = 00 ] ||
 		flag=" (${bad[$1]} bad status, ${errs[$1]} socket errors)"
 	printf '| %s | %s | %s | %s | %s |%s\n' "$2" "${rps[$1]}" \
@@ -310,11 +333,16 @@ row() {	# row NAME LABEL [TARGET]
 	row signup "sign up (POST /api/auth/signup, Argon2id)"
 	row login "log in (POST /api/auth/login, Argon2id)"
 	echo
+	if [ -n "$restarts" ] && [ "$restarts" != 0 ]; then
+		echo "**$restarts responder processes were restarted during the run" \
+			"(see responders.log).**"
+		echo
+	fi
 	if [ -n "$rss_rows" ]; then
 		echo "Peak RSS (VmHWM) after the runs, MiB:"
 		echo
-		echo "| process | pid | peak RSS | target | met |"
-		echo "| --- | ---: | ---: | --- | --- |"
+		echo "| process | pid | peak RSS | target | met | anon now | PSS now |"
+		echo "| --- | ---: | ---: | --- | --- | ---: | ---: |"
 		printf '%s' "$rss_rows"
 	else
 		echo "Peak RSS: no board-* process of this user found here."
