@@ -365,7 +365,8 @@ test_errors(void)
 	/* Header injection. */
 	resp_reset(&rs);
 	resp_header(&rs, "X-Ok", "fine");
-	is_str(buf_cstr(&rs.headers), "X-Ok: fine\r\n", "resp_header writes a line");
+	is_str(buf_cstr(&rs.headers), "X-Ok: fine\r\n",
+	    "resp_header writes a line");
 	resp_reset(&rs);
 	resp_header(&rs, "X-Bad", "a\r\nSet-Cookie: x=1");
 	resp_header(&rs, "X-Bad", "a\nb");

@@ -153,7 +153,8 @@ test_invalid(void)
 	rejects("{\"a\":1,\"b\":2,\"a\":\"x\"}", "duplicate after another");
 	rejects("{\"a\":1,\"\\u0061\":2}", "duplicate spelled by escape");
 	rejects("{\"o\":{\"k\":1,\"k\":2}}", "duplicate nested key");
-	rejects("{\"o\":[{\"k\":1,\"k\":2}]}", "duplicate in an array's object");
+	rejects("{\"o\":[{\"k\":1,\"k\":2}]}",
+	    "duplicate in an array's object");
 	accepts("{\"o\":{\"k\":1},\"p\":{\"k\":2}}",
 	    "the same key in two objects is fine");
 	accepts("{\"a\":1,\"A\":2}", "keys compare case-sensitively");
@@ -200,8 +201,8 @@ test_depth(void)
 	for (int i = 1; i < JSON_DEPTH_MAX; i++)
 		buf_putc(&b, ']');
 	buf_putc(&b, '}');
-	is_int(parse_s(b.data, b.len), BOARD_OK, "depth %d with arrays accepted",
-	    JSON_DEPTH_MAX);
+	is_int(parse_s(b.data, b.len), BOARD_OK,
+	    "depth %d with arrays accepted", JSON_DEPTH_MAX);
 	buf_reset(&b);
 	buf_puts(&b, "{\"a\":");
 	for (int i = 0; i < JSON_DEPTH_MAX; i++)
@@ -580,7 +581,8 @@ test_fuzz(void)
 	static const char *seeds[] = {
 		"{\"a\":{\"b\":[1,2.5e-3,\"x\\u00e9\\ud83d\\ude00\"]},"
 		    "\"c\":true,\"d\":null,\"e\":\"\\\"\\\\\\/\"}",
-		"{\"title\":\" hi \",\"content\":\"\xed\x95\x9c\xf0\x9f\x98\x80\"}",
+		"{\"title\":\" hi \",\"content\":"
+		    "\"\xed\x95\x9c\xf0\x9f\x98\x80\"}",
 		"{\"n\":-0.0e+0,\"k\":[[],{},[{}]]}",
 	};
 	int okays = 0;

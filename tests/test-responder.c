@@ -409,7 +409,8 @@ test_client_addr(struct board *b)
 	    "a trusted address's prefix is not trusted");
 	addr_is(b, "10.0.0.1", NULL, "10.0.0.1", "trusted, no XFF");
 	addr_is(b, "10.0.0.1", "1.2.3.4", "1.2.3.4", "trusted takes XFF");
-	addr_is(b, "::1", " 1.2.3.4 ", "1.2.3.4", "trusted ::1, spaces trimmed");
+	addr_is(b, "::1", " 1.2.3.4 ", "1.2.3.4",
+	    "trusted ::1, spaces trimmed");
 	addr_is(b, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4",
 	    "the right-most hop, not a forged left one");
 	addr_is(b, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4",
@@ -455,7 +456,8 @@ test_session(struct board *b)
 	board_set_cookie(b, &rs, &s);
 	char *sc = header(&rs, "Set-Cookie");
 	ok(sc != NULL && strncmp(sc, "board.sid=s%3A", 14) == 0 &&
-	    strstr(sc, "; Path=/") != NULL && strstr(sc, "; HttpOnly") != NULL &&
+	    strstr(sc, "; Path=/") != NULL &&
+	    strstr(sc, "; HttpOnly") != NULL &&
 	    strstr(sc, "; SameSite=Lax") != NULL &&
 	    strstr(sc, "; Expires=") != NULL && strstr(sc, "Secure") == NULL,
 	    "Set-Cookie: signed, Path, HttpOnly, SameSite, Expires, no Secure");
