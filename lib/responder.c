@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <fcgiapp.h>
@@ -301,13 +302,20 @@ board_client_addr(struct board *b, const struct req *rq)
 	return addr;
 }
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, in_accept;
 
+/*
+ * Signals are blocked while a request runs, so this runs only around
+ * accept(): nothing is in hand, and exiting at once avoids waiting for
+ * the next connection when the signal lands just before accept() starts.
+ */
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	if (in_accept)
+		_exit(0);
 }
 
 int
@@ -344,8 +352,8 @@ responder_run(const char *name, const struct route *routes, int argc,
 	}
 
 	/*
-	 * SIGTERM/SIGINT/SIGHUP end the process after the request in hand:
-	 * they are blocked while a request runs, and only interrupt accept().
+	 * SIGTERM/SIGINT/SIGHUP/SIGUSR2 end the process after the request in
+	 * hand: they are blocked while a request runs.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -353,11 +361,14 @@ responder_run(const char *name, const struct route *routes, int argc,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* multiwatch passes USR2 on for `systemctl reload`: replace workers. */
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -367,9 +378,11 @@ responder_run(const char *name, const struct route *routes, int argc,
 	while (!stopping) {
 		int arc;
 
+		in_accept = 1;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		arc = stopping ? -1 : FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &block, NULL);
+		in_accept = 0;
 		if (arc < 0)
 			break;
 		fcgi_io_read(&fr, &rq);

@@ -58,7 +58,7 @@ stack_start_responders() {
 	for _r in signup login posts; do
 		rm -f "$_run/$_r.sock"
 		spawn-fcgi -n -s "$_run/$_r.sock" -M 0660 -- \
-			/usr/bin/multiwatch -f "$_workers" -- \
+			/usr/bin/multiwatch -f "$_workers" -s TERM -- \
 			"$_build/fcgi/board-$_r" 2>>"$_run/responders.log" &
 		RESPONDER_PIDS="$RESPONDER_PIDS $!"
 		_stack_track $!
