@@ -134,6 +134,10 @@ store_cursor_decode(const char *s, struct store_cursor *out)
 
 	if (s == NULL || strlen(s) != CURSOR_TXT_LEN)
 		return BOARD_EINVAL;
+	/* libsodium 1.0.18 decodes bytes 0x80-0xff as base64 digits. */
+	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") != CURSOR_TXT_LEN)
+		return BOARD_EINVAL;
 	if (sodium_base642bin(b, sizeof(b), s, CURSOR_TXT_LEN, NULL, &n, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    n != sizeof(b) || end != s + CURSOR_TXT_LEN)
