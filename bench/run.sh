@@ -117,6 +117,7 @@ if [ $local_mode = 1 ]; then
 		tail -5 "$run/responders.log" "$run/front-error.log" >&2
 		exit 1
 	}
+	board_front=$FRONT_PID
 	base=http://127.0.0.1:$port
 
 	# The ceiling: the same front config in a second run folder, whose
@@ -135,6 +136,7 @@ if [ $local_mode = 1 ]; then
 		tail -5 "$crun/front-error.log" >&2
 		exit 1
 	}
+	ceiling_front=$FRONT_PID
 	ceiling_url=http://127.0.0.1:$cport/api/posts
 else
 	backend="(server at $base)"
@@ -196,7 +198,35 @@ export BENCH_COOKIE=$cookie BENCH_USER=$user BENCH_PASSWORD=$password
 export BENCH_IDS=$tmp/ids BENCH_PREFIX=b${RANDOM}x
 
 # --- The runs. ---
-declare -A rps p50 p99 bad errs
+declare -A rps p50 p99 bad errs cpu
+clk=$(getconf CLK_TCK)
+ticks() {	# ticks PID...: user + system CPU ticks of these processes
+	local p t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo $t
+}
+kids() {	# kids PID...: the children (multiwatch's workers)
+	local p
+	for p in "$@"; do cat "/proc/$p/task/$p/children" 2>/dev/null; done
+}
+# cpu_sample: one line "front responders redis store" of CPU ticks, local
+# mode only (the front is the ceiling's own for the ceiling's figures).
+cpu_sample() {
+	[ $local_mode = 1 ] || return 0
+	local fr=$board_front resp
+	# shellcheck disable=SC2086
+	resp=$(kids $board_pids)
+	if [ "$1" = ceiling ]; then
+		fr=$ceiling_front
+		# shellcheck disable=SC2086
+		resp=$(kids $ceiling_pids)
+	fi
+	# shellcheck disable=SC2086
+	echo "$(ticks $fr) $(ticks $resp) $(ticks $REDIS_PID) $(ticks ${MONGO_PID:-})"
+}
 # bench_run NAME LUA URL [wrk options...]
 bench_run() {
 	local name=$1 lua=$2 url=$3 line
@@ -208,6 +238,8 @@ bench_run() {
 	esac
 	echo "bench: $name ($duration s, $threads threads, $conns connections)"
 	sleep 1	# let the previous run's connections close
+	local before after
+	before=$(cpu_sample "${name%-[12]}")
 	wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s \
 		-s "$BENCH_LUA_DIR/$lua" "$@" "$url" >"$results/$name.txt" 2>&1 || {
 		cat "$results/$name.txt" >&2
@@ -222,6 +254,17 @@ bench_run() {
 	p99[$name]=$(sed 's/.* p99_ms=\([^ ]*\).*/\1/' <<<"$line")
 	bad[$name]=$(sed 's/.* bad=\([^ ]*\).*/\1/' <<<"$line")
 	errs[$name]=$(sed 's/.* errors=\([^ ]*\).*/\1/' <<<"$line")
+	after=$(cpu_sample "${name%-[12]}")
+	[ -z "$before" ] || cpu[$name]=$(awk -v b="$before" -v a="$after" \
+		-v n="$(sed 's/.* requests=\([^ ]*\).*/\1/' <<<"$line")" \
+		-v clk="$clk" 'BEGIN {
+			split(b, x, " "); split(a, y, " "); t = 0
+			for (i = 1; i <= 4; i++) {
+				u = n > 0 ? (y[i] - x[i]) * 1e6 / clk / n : 0
+				t += u; printf "%.0f | ", u
+			}
+			printf "%.0f", t
+		}')
 	echo "       ${rps[$name]} req/s, p50 ${p50[$name]} ms, p99 ${p99[$name]} ms"
 }
 
@@ -297,7 +340,8 @@ if [ -n "$ceiling_url" ] && [ "${rps[ceiling-1]}" != - ]; then
 		'BEGIN { printf "%.1f", (a + b) / 2 }')
 fi
 ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
-	[ -n "$ceil" ] && [ "${rps[$1]}" != - ] || { echo "n/a"; return; }
+	[ -n "$ceil" ] && [ "${rps[$1]}" != - ] && [ "${2:-}" != - ] ||
+		{ echo "n/a"; return; }
 	awk -v r="${rps[$1]}" -v c="$ceil" -v t="${2:-}" 'BEGIN {
 		p = 100 * r / c
 		if (t == "") printf "%.0f %%", p
@@ -330,9 +374,19 @@ row() {	# row NAME LABEL [TARGET]
 	row list "list 20 (GET /api/posts)" 50
 	row read "read one (GET /api/posts/{id})" 70
 	row create "create (POST /api/posts)"
-	row signup "sign up (POST /api/auth/signup, Argon2id)"
-	row login "log in (POST /api/auth/login, Argon2id)"
+	row signup "sign up (POST /api/auth/signup, Argon2id)" -
+	row login "log in (POST /api/auth/login, Argon2id)" -
 	echo
+	if [ ${#cpu[@]} -gt 0 ]; then
+		echo "CPU time per request, µs (user + system, from /proc; wrk's own not counted):"
+		echo
+		echo "| figure | front server | responders | redis | store server | total |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+		for n in ceiling-1 ceiling-2 me list read create signup login; do
+			[ -z "${cpu[$n]:-}" ] || echo "| $n | ${cpu[$n]} |"
+		done
+		echo
+	fi
 	if [ -n "$restarts" ] && [ "$restarts" != 0 ]; then
 		echo "**$restarts responder processes were restarted during the run" \
 			"(see responders.log).**"
