@@ -23,8 +23,11 @@ n=0
 for t in $targets; do n=$((n + 1)); done
 echo "1..$n"
 
-if ! make -s -C "$top_builddir" fuzz >"$top_builddir/fuzz-build.log" 2>&1; then
-	sed 's/^/# /' "$top_builddir/fuzz-build.log" | tail -40
+work=$(mktemp -d "${TMPDIR:-/tmp}/board-fuzz.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT INT TERM
+
+if ! make -s -C "$top_builddir" fuzz >"$work/build.log" 2>&1; then
+	sed 's/^/# /' "$work/build.log" | tail -40
 	i=0
 	for t in $targets; do
 		i=$((i + 1))
@@ -33,9 +36,6 @@ if ! make -s -C "$top_builddir" fuzz >"$top_builddir/fuzz-build.log" 2>&1; then
 	exit 1
 fi
 mkdir -p "$artifacts" || exit 1
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/board-fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT INT TERM
 
 i=0 failed=0
 for t in $targets; do

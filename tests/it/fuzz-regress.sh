@@ -41,7 +41,7 @@ for t in $targets; do
 	else
 		last=$(grep '^replay: ' "$out/$t.err" | tail -1)
 		echo "not ok $i - $t: exit $rc after $ran inputs (${last:-none})"
-		tail -30 "$out/$t.err" | sed 's/^/# /'
+		grep -v '^replay: ' "$out/$t.err" | tail -30 | sed 's/^/# /'
 		failed=$((failed + 1))
 	fi
 done
