@@ -49,19 +49,6 @@ awscred_forget(void)
 	awscred_cache_from = NULL;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-awscred_errmsg(char **errmsg, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	buf_init(&b);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	*errmsg = buf_steal(&b);
-}
-
 /* Overwrites every string in a parsed document that held credentials. */
 static void
 awscred_json_wipe(cJSON *j)
@@ -177,14 +164,14 @@ awscred_from_json(const struct buf *body, const char *from,
 	doc = cJSON_ParseWithLength(body->data != NULL ? body->data : "",
 	    body->len);
 	if (!cJSON_IsObject(doc)) {
-		awscred_errmsg(errmsg, "AWS credentials from %s: not a JSON "
+		*errmsg = xasprintf("AWS credentials from %s: not a JSON "
 		    "object", from);
 		goto out;
 	}
 	code = cJSON_GetObjectItemCaseSensitive(doc, "Code");
 	if (code != NULL && (!cJSON_IsString(code) ||
 	    strcmp(code->valuestring, "Success") != 0)) {
-		awscred_errmsg(errmsg, "AWS credentials from %s: Code is not "
+		*errmsg = xasprintf("AWS credentials from %s: Code is not "
 		    "Success", from);
 		goto out;
 	}
@@ -195,14 +182,14 @@ awscred_from_json(const struct buf *body, const char *from,
 	if (!cJSON_IsString(akid) || !akid->valuestring[0] ||
 	    !cJSON_IsString(sec) || !sec->valuestring[0] ||
 	    !cJSON_IsString(tok) || !tok->valuestring[0]) {
-		awscred_errmsg(errmsg, "AWS credentials from %s: AccessKeyId, "
+		*errmsg = xasprintf("AWS credentials from %s: AccessKeyId, "
 		    "SecretAccessKey or Token missing", from);
 		goto out;
 	}
 	memset(out, 0, sizeof(*out));
 	if (exp != NULL && (!cJSON_IsString(exp) ||
 	    awscred_parse_time(exp->valuestring, &out->expires_ms))) {
-		awscred_errmsg(errmsg, "AWS credentials from %s: Expiration "
+		*errmsg = xasprintf("AWS credentials from %s: Expiration "
 		    "is not an RFC 3339 time", from);
 		goto out;
 	}
@@ -256,7 +243,7 @@ awscred_check_full_uri(const char *uri, char **errmsg)
 	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		awscred_errmsg(errmsg, "AWS_CONTAINER_CREDENTIALS_FULL_URI is "
+		*errmsg = xasprintf("AWS_CONTAINER_CREDENTIALS_FULL_URI is "
 		    "not a URL");
 		goto out;
 	}
@@ -265,7 +252,7 @@ awscred_check_full_uri(const char *uri, char **errmsg)
 		rc = BOARD_OK;
 		goto out;
 	}
-	awscred_errmsg(errmsg, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
+	*errmsg = xasprintf("AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
 	    "https, or http on a loopback, 169.254.170.2, 169.254.170.23 or "
 	    "[fd00:ec2::23] host");
 out:
@@ -298,7 +285,7 @@ awscred_ecs_token(char **out, char **errmsg)
 		setting = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			awscred_errmsg(errmsg, "%s %s: %s", setting, file,
+			*errmsg = xasprintf("%s %s: %s", setting, file,
 			    strerror(errno));
 			return BOARD_EINVAL;
 		}
@@ -308,7 +295,7 @@ awscred_ecs_token(char **out, char **errmsg)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				awscred_errmsg(errmsg, "%s %s: %s", setting,
+				*errmsg = xasprintf("%s %s: %s", setting,
 				    file, strerror(errno));
 				close(fd);
 				xfree_secret(tok);
@@ -323,7 +310,7 @@ awscred_ecs_token(char **out, char **errmsg)
 		if (len > 0 && tok[len - 1] == '\r')
 			tok[--len] = '\0';
 		if (strlen(tok) != len) {
-			awscred_errmsg(errmsg, "%s %s: holds a NUL byte",
+			*errmsg = xasprintf("%s %s: holds a NUL byte",
 			    setting, file);
 			xfree_secret(tok);
 			return BOARD_EINVAL;
@@ -334,7 +321,7 @@ awscred_ecs_token(char **out, char **errmsg)
 		return BOARD_OK;
 	}
 	if (strpbrk(tok, "\r\n") != NULL || tok[0] == '\0') {
-		awscred_errmsg(errmsg, "%s: the token is empty or holds a CR "
+		*errmsg = xasprintf("%s: the token is empty or holds a CR "
 		    "or LF", setting);
 		xfree_secret(tok);
 		return BOARD_EINVAL;
@@ -369,11 +356,11 @@ awscred_fetch_ecs(const char *url, struct awscred *out, char **errmsg)
 	req.direct = true;
 	rc = httpc_do(&req, &resp, &why);
 	if (rc != BOARD_OK) {
-		awscred_errmsg(errmsg, "AWS credentials from ECS: %s", why);
+		*errmsg = xasprintf("AWS credentials from ECS: %s", why);
 		goto out;
 	}
 	if (resp.status != 200) {
-		awscred_errmsg(errmsg, "AWS credentials from ECS: GET %s: HTTP "
+		*errmsg = xasprintf("AWS credentials from ECS: GET %s: HTTP "
 		    "%ld", url, resp.status);
 		rc = BOARD_EUNAVAIL;
 		goto out;
@@ -417,10 +404,10 @@ awscred_imds_get(const char *base, const char *path, const char *token,
 	httpc_resp_cleanup(resp);
 	rc = httpc_do(&req, resp, &why);
 	if (rc != BOARD_OK) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: %s", why);
 	} else if (resp->status != 200) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: GET %s: HTTP %ld%s", buf_cstr(&url),
 		    resp->status, resp->status == 404 ?
 		    " (no IAM role attached?)" : "");
@@ -490,7 +477,7 @@ awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
 	v1 = (rc != BOARD_OK && resp.timed_out) || (rc == BOARD_OK &&
 	    (resp.status == 403 || resp.status == 404 || resp.status == 405));
 	if (v1 && awscred_env_true("AWS_EC2_METADATA_V1_DISABLED")) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: PUT %s: %s, and AWS_EC2_METADATA_V1_DISABLED "
 		    "forbids IMDSv1", buf_cstr(&url),
 		    rc != BOARD_OK ? why : "refused");
@@ -498,12 +485,12 @@ awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
 		goto out;
 	}
 	if (!v1 && rc != BOARD_OK) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: %s", why);
 		goto out;
 	}
 	if (!v1 && resp.status != 200) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: PUT %s: HTTP %ld", buf_cstr(&url), resp.status);
 		rc = BOARD_EUNAVAIL;
 		goto out;
@@ -511,7 +498,7 @@ awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
 	if (!v1) {
 		token = awscred_trimmed(&resp.body);
 		if (token[0] == '\0' || !awscred_printable(token, "+/=_-.")) {
-			awscred_errmsg(errmsg, "AWS credentials from EC2 "
+			*errmsg = xasprintf("AWS credentials from EC2 "
 			    "instance metadata: malformed token");
 			rc = BOARD_EINVAL;
 			goto out;
@@ -528,7 +515,7 @@ awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
 		*nl = '\0';
 	/* IAM role names are [\w+=,.@-]; anything else would change the path. */
 	if (role[0] == '\0' || !awscred_printable(role, "_+=,.@-")) {
-		awscred_errmsg(errmsg, "AWS credentials from EC2 instance "
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: no usable IAM role name");
 		rc = BOARD_EINVAL;
 		goto out;
@@ -597,7 +584,7 @@ awscred_get(const struct awscred **out, char **errmsg)
 			goto out;
 		buf_puts(&from, full);
 	} else if (awscred_env_true("AWS_EC2_METADATA_DISABLED")) {
-		awscred_errmsg(errmsg, "no AWS credentials: set "
+		*errmsg = xasprintf("no AWS credentials: set "
 		    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with "
 		    "an ECS task role (AWS_EC2_METADATA_DISABLED is set)");
 		rc = BOARD_EUNAVAIL;

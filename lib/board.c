@@ -77,6 +77,19 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *
+xasprintf(const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return buf_steal(&b);
+}
+
 void
 xfree_secret(char *s)
 {

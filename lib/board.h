@@ -27,6 +27,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* printf into a new string (caller frees); never NULL. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Frees a string after overwriting it (passwords, secrets). NULL is fine. */
 void xfree_secret(char *s);
 

@@ -75,19 +75,6 @@ static const struct setting {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static char * __attribute__((format(printf, 1, 2)))
-errf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	return s;
-}
-
 /* Stores the text value of a setting; NULL on success, else a message. */
 static char *
 set_value(struct conf *c, const struct setting *st, const char *val,
@@ -117,7 +104,7 @@ set_value(struct conf *c, const struct setting *st, const char *val,
 		    strcasecmp(val, "false") == 0)
 			*bp = false;
 		else
-			return errf("%s: %s must be on or off", where, st->key);
+			return xasprintf("%s: %s must be on or off", where, st->key);
 		return NULL;
 	}
 	case CONF_LONG: {
@@ -129,7 +116,7 @@ set_value(struct conf *c, const struct setting *st, const char *val,
 		v = strtol(val, &end, 10);
 		if (errno != 0 || end == val || *end != '\0' || v < st->min ||
 		    v > st->max) {
-			return errf("%s: %s must be an integer in %ld..%ld",
+			return xasprintf("%s: %s must be an integer in %ld..%ld",
 			    where, st->key, st->min, st->max);
 		}
 		*lp = v;
@@ -188,7 +175,7 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 	if (f == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return BOARD_OK;
-		*errmsg = errf("config %s: %s", path, strerror(errno));
+		*errmsg = xasprintf("config %s: %s", path, strerror(errno));
 		return BOARD_EINVAL;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -198,7 +185,7 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			*errmsg = errf("%s: line too long", where);
+			*errmsg = xasprintf("%s: line too long", where);
 			rc = BOARD_EINVAL;
 			break;
 		}
@@ -207,7 +194,7 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 			continue;
 		eq = strchr(key, '=');
 		if (eq == NULL) {
-			*errmsg = errf("%s: expected key = value, got \"%.40s\"",
+			*errmsg = xasprintf("%s: expected key = value, got \"%.40s\"",
 			    where, key);
 			rc = BOARD_EINVAL;
 			break;
@@ -225,7 +212,7 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 			if (strcmp(settings[i].key, key) == 0)
 				st = &settings[i];
 		if (st == NULL) {
-			*errmsg = errf("%s: unknown setting \"%.64s\"", where,
+			*errmsg = xasprintf("%s: unknown setting \"%.64s\"", where,
 			    key);
 			rc = BOARD_EINVAL;
 			break;
@@ -250,19 +237,19 @@ check(struct conf *c, char **errmsg)
 		if (strcmp(c->log_level, levels[i]) == 0)
 			found = true;
 	if (!found) {
-		*errmsg = errf("log_level (BOARD_LOG_LEVEL) must be err, warn, "
+		*errmsg = xasprintf("log_level (BOARD_LOG_LEVEL) must be err, warn, "
 		    "info or debug");
 		return BOARD_EINVAL;
 	}
 	if (c->secret_name != NULL && c->aws_region == NULL) {
-		*errmsg = errf("SESSION_SECRET_NAME is set but AWS_REGION is "
+		*errmsg = xasprintf("SESSION_SECRET_NAME is set but AWS_REGION is "
 		    "not");
 		return BOARD_EINVAL;
 	}
 	for (const char *p = c->cookie_name; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~",
 		    *p) == NULL) {
-			*errmsg = errf("cookie_name (BOARD_COOKIE_NAME) must be "
+			*errmsg = xasprintf("cookie_name (BOARD_COOKIE_NAME) must be "
 			    "a cookie token");
 			return BOARD_EINVAL;
 		}

@@ -90,22 +90,6 @@ secrets_same(const struct secrets *a, const struct secrets *b)
 	return true;
 }
 
-static char *
-secret_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-secret_errmsg(const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	buf_init(&b);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	return buf_steal(&b);
-}
-
 /* Splits text into lines; each non-blank line (CR/LF trimmed) is a secret. */
 static void
 secrets_parse(const char *text, size_t len, struct secrets *out)
@@ -150,13 +134,13 @@ secret_file_create(const char *path, char **errmsg)
 
 	fd = mkstemp(tmp.data);
 	if (fd < 0) {
-		*errmsg = secret_errmsg("secret file %s: cannot create: %s",
+		*errmsg = xasprintf("secret file %s: cannot create: %s",
 		    path, strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0 || write(fd, hex, len) != (ssize_t)len ||
 	    fsync(fd) < 0) {
-		*errmsg = secret_errmsg("secret file %s: cannot write: %s",
+		*errmsg = xasprintf("secret file %s: cannot write: %s",
 		    path, strerror(errno));
 		unlink(tmp.data);
 		goto out;
@@ -165,7 +149,7 @@ secret_file_create(const char *path, char **errmsg)
 		if (errno == EEXIST)
 			rc = BOARD_EEXIST;
 		else
-			*errmsg = secret_errmsg("secret file %s: cannot create:"
+			*errmsg = xasprintf("secret file %s: cannot create:"
 			    " %s", path, strerror(errno));
 		unlink(tmp.data);
 		goto out;
@@ -201,7 +185,7 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		if (fd >= 0)
 			break;
 		if (errno != ENOENT || !create || tries > 0) {
-			*errmsg = secret_errmsg("secret file %s: %s", path,
+			*errmsg = xasprintf("secret file %s: %s", path,
 			    strerror(errno));
 			goto out;
 		}
@@ -211,7 +195,7 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		rc = BOARD_EINVAL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*errmsg = secret_errmsg("secret file %s: not a regular file",
+		*errmsg = xasprintf("secret file %s: not a regular file",
 		    path);
 		goto out;
 	}
@@ -219,7 +203,7 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		log_warn("secret: %s is readable by others (mode %04o);"
 		    " chmod 0600 it", path, (unsigned)(st.st_mode & 07777));
 	if (st.st_size > SECRET_FILE_MAX) {
-		*errmsg = secret_errmsg("secret file %s: larger than %d bytes",
+		*errmsg = xasprintf("secret file %s: larger than %d bytes",
 		    path, SECRET_FILE_MAX);
 		goto out;
 	}
@@ -229,7 +213,7 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*errmsg = secret_errmsg("secret file %s: %s", path,
+			*errmsg = xasprintf("secret file %s: %s", path,
 			    strerror(errno));
 			goto out;
 		}
@@ -239,7 +223,7 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 	}
 	secrets_parse(text, len, &got);
 	if (got.n == 0) {
-		*errmsg = secret_errmsg("secret file %s: holds no secret", path);
+		*errmsg = xasprintf("secret file %s: holds no secret", path);
 		goto out;
 	}
 	for (size_t i = 0; i < got.n; i++)
@@ -345,12 +329,12 @@ secret_source_new(const struct conf *c, struct secret_source **out,
 	rc = secret_source_read(src, true, &src->held, errmsg);
 	if (rc == BOARD_OK && src->held.n == 0) {
 		rc = BOARD_EINVAL;
-		*errmsg = secret_errmsg("session secret %s: holds no secret",
+		*errmsg = xasprintf("session secret %s: holds no secret",
 		    src->path != NULL ? src->path : c->secret_name);
 	}
 	if (rc != BOARD_OK) {
 		if (*errmsg == NULL)
-			*errmsg = secret_errmsg("session secret: cannot load"
+			*errmsg = xasprintf("session secret: cannot load"
 			    " (%s)", board_strerror(rc));
 		secret_source_free(src);
 		return rc;

@@ -146,22 +146,6 @@ session_cookie_verify(const char *value, const struct secrets *secrets,
 	return BOARD_OK;
 }
 
-static char *
-session_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-session_errmsg(const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	buf_init(&b);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	return buf_steal(&b);
-}
-
 /* Decodes %XX in s[0..len) into a new string; NULL when malformed. */
 static char *
 session_pct_decode(const char *s, size_t len)
@@ -352,7 +336,7 @@ session_store_new(const struct conf *c, struct session_store **out,
 	    LOGIN_WINDOW_DEFAULT;
 	if (!session_parse_url(ss, url, &why)) {
 		/* Never echo the URL: it may hold the password. */
-		*errmsg = session_errmsg("REDIS_URL: %s", why);
+		*errmsg = xasprintf("REDIS_URL: %s", why);
 		session_store_free(ss);
 		return BOARD_EINVAL;
 	}
