@@ -90,6 +90,7 @@ if [ $local_mode = 1 ]; then
 	make -s -C "$build" -j"$(nproc)" >/dev/null
 	# shellcheck source=../script/stack.sh
 	. "$top/script/stack.sh"
+	# shellcheck disable=SC2046
 	cc -std=gnu11 -O2 -Wall -Wextra -o "$tmp/ceiling" \
 		"$top/bench/ceiling.c" $(pkg-config --cflags --libs fcgi)
 
@@ -216,11 +217,12 @@ kids() {	# kids PID...: the children (multiwatch's workers)
 # mode only (the front is the ceiling's own for the ceiling's figures).
 cpu_sample() {
 	[ $local_mode = 1 ] || return 0
-	local fr=$board_front resp
+	local fr resp
+	fr="$board_front $(kids "$board_front")"	# nginx's workers too
 	# shellcheck disable=SC2086
 	resp=$(kids $board_pids)
 	if [ "$1" = ceiling ]; then
-		fr=$ceiling_front
+		fr="$ceiling_front $(kids "$ceiling_front")"
 		# shellcheck disable=SC2086
 		resp=$(kids $ceiling_pids)
 	fi
@@ -304,7 +306,7 @@ else
 		esac
 	done
 fi
-rss_ok=1
+missed=""
 for p in $rss_pids; do
 	comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 	hwm=$(hwm_of "$p") anon=$(anon_of "$p") pss=$(pss_of "$p" 2>/dev/null || echo ?)
@@ -319,7 +321,7 @@ for p in $rss_pids; do
 		if awk -v h="$hwm" -v l="$limit" 'BEGIN { exit !(h < l) }'; then
 			verdict=yes
 		else
-			verdict=**no**; rss_ok=0
+			verdict="**no**"; missed="$missed $comm-rss"
 		fi
 	fi
 	rss_rows="$rss_rows| $comm | $p | $hwm | $target | $verdict | $anon | $pss |
@@ -405,4 +407,10 @@ row() {	# row NAME LABEL [TARGET]
 echo
 cat "$results/report.md"
 echo
+for t in me:80 list:50 read:70; do
+	[ -n "$ceil" ] && [ "${rps[${t%:*}]}" != - ] || continue
+	awk -v r="${rps[${t%:*}]}" -v c="$ceil" -v t="${t#*:}" \
+		'BEGIN { exit !(100 * r / c < t) }' && missed="$missed ${t%:*}-ratio"
+done
 echo "bench: raw wrk output and this report are in $results"
+echo "bench: targets missed:${missed:- none}"
