@@ -199,7 +199,7 @@ export BENCH_COOKIE=$cookie BENCH_USER=$user BENCH_PASSWORD=$password
 export BENCH_IDS=$tmp/ids BENCH_PREFIX=b${RANDOM}x
 
 # --- The runs. ---
-declare -A rps p50 p99 bad errs cpu
+declare -A rps=() p50=() p99=() bad=() errs=() cpu=()
 clk=$(getconf CLK_TCK)
 ticks() {	# ticks PID...: user + system CPU ticks of these processes
 	local p t=0
