@@ -651,6 +651,19 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	if (doc == NULL)
 		goto out;
 	rc = session_from_json(doc, out);
+	/*
+	 * cookie.expires is the session's absolute end: the touch above
+	 * slides the Redis TTL on every request (as connect-redis does), so
+	 * without this a stolen cookie, replayed with its expiry ignored,
+	 * would work for ever. express-session never checks it, but a
+	 * browser stops sending the cookie then, so no honest client sees a
+	 * difference. A session stored without expires keeps only the TTL.
+	 */
+	if (rc == BOARD_OK && out->expires_ms != 0 &&
+	    out->expires_ms <= board_now_ms()) {
+		rc = BOARD_ENOTFOUND;
+		(void)session_destroy(ss, sid);
+	}
 	if (rc == BOARD_OK)
 		memcpy(out->sid, sid, len + 1);
 out:

@@ -56,7 +56,8 @@ enum board_err session_store_ping(struct session_store *ss);
 /*
  * GET sess:<sid> and read userId/username; touches the TTL as
  * connect-redis's touch does (EXPIRE with the full lifetime).
- * BOARD_ENOTFOUND for no (or unreadable) session, BOARD_EUNAVAIL.
+ * BOARD_ENOTFOUND for no (or unreadable) session, and for one past its
+ * cookie.expires (then deleted), BOARD_EUNAVAIL.
  */
 enum board_err session_load(struct session_store *ss, const char *sid,
     struct session *out);

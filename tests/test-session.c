@@ -441,6 +441,17 @@ with_expires_of(const char *want, const char *got)
 	return buf_steal(&b);
 }
 
+/* want with its "expires" set to ms (caller frees). */
+static char *
+with_expires_at(const char *want, int64_t ms)
+{
+	char got[BOARD_ISO_LEN + 16];
+
+	memcpy(got, "\"expires\":\"", 11);
+	board_iso_time(ms, got + 11);
+	return with_expires_of(want, got);
+}
+
 static void
 test_store(void)
 {
@@ -510,13 +521,39 @@ test_store(void)
 	ok(t.user_id == NULL, "out cleared on not found");
 	is_int(session_destroy(ss, s.sid), BOARD_OK, "destroy twice is fine");
 
-	/* A session written by express + connect-redis. */
-	freeReplyObject(raw("SET sess:%s %s EX 60", "expressWrittenSid0123456789abcde",
-	    cJSON_GetObjectItem(vectors, "session_json")->valuestring));
+	/*
+	 * A session written by express + connect-redis, its expires moved
+	 * into the future (the vector's own date passes a day after it was
+	 * made, and a past one is refused below).
+	 */
+	want = with_expires_at(cJSON_GetObjectItem(vectors,
+	    "session_json")->valuestring, board_now_ms() + 3600 * 1000);
+	freeReplyObject(raw("SET sess:%s %s EX 60",
+	    "expressWrittenSid0123456789abcde", want));
 	is_int(session_load(ss, "expressWrittenSid0123456789abcde", &t),
 	    BOARD_OK, "express's session loads");
 	is_str(t.user_id, vuser, "its userId");
 	ok(t.expires_ms > 0, "its expires");
+	free(want);
+
+	/*
+	 * Absolute timeout: the TTL slides on each load, cookie.expires does
+	 * not; a session past it is refused (and deleted) even though Redis
+	 * still holds it.
+	 */
+	want = with_expires_at(cJSON_GetObjectItem(vectors,
+	    "session_json")->valuestring, board_now_ms() - 1000);
+	freeReplyObject(raw("SET sess:%s %s EX 3600",
+	    "expiredSid0123456789abcdefghijkl", want));
+	is_int(session_load(ss, "expiredSid0123456789abcdefghijkl", &t),
+	    BOARD_ENOTFOUND, "a session past its cookie.expires is refused");
+	ok(t.user_id == NULL, "and nothing of it handed out");
+	is_int(raw_int("EXISTS sess:%s", "expiredSid0123456789abcdefghijkl"),
+	    0, "and it is deleted from Redis");
+	free(want);
+	freeReplyObject(raw("SET sess:noexp {\"userId\":\"u9\"}"));
+	is_int(session_load(ss, "noexp", &t), BOARD_OK,
+	    "a session stored without expires lives by its TTL alone");
 
 	freeReplyObject(raw("SET sess:bad {not json"));
 	is_int(session_load(ss, "bad", &t), BOARD_ENOTFOUND,
