@@ -384,6 +384,23 @@ session_store_ttl(const struct session_store *ss)
 	return ss->ttl;
 }
 
+/*
+ * How much of an error reply is safe to log. Redis quotes the arguments of
+ * a command it does not know ("ERR unknown command 'AUTH', with args
+ * beginning with: '<password>'"), as when an operator renamed or disabled
+ * it: those are session ids and the Redis password, never to be logged.
+ */
+static size_t
+session_error_len(const char *s, size_t len)
+{
+	static const char cut[] = ", with args";
+
+	for (size_t i = 0; i + sizeof(cut) - 1 <= len; i++)
+		if (memcmp(s + i, cut, sizeof(cut) - 1) == 0)
+			return i;
+	return len;
+}
+
 /* The reply to a command whose only error is an I/O or error reply. */
 static redisReply *
 session_reply_check(struct session_store *ss, redisReply *r, const char *what,
@@ -408,7 +425,8 @@ session_reply_check(struct session_store *ss, redisReply *r, const char *what,
 		 * NOAUTH, LOADING, READONLY after a failover: a new
 		 * connection is the best chance of reaching a primary.
 		 */
-		log_warn("session: redis %s: %.*s", what, (int)r->len, r->str);
+		log_warn("session: redis %s: %.*s", what,
+		    (int)session_error_len(r->str, r->len), r->str);
 		freeReplyObject(r);
 		session_store_drop(ss);
 		return NULL;

@@ -339,37 +339,48 @@ raw_connect(void)
 	return redisConnectUnix(sock);
 }
 
+/*
+ * Starts a redis-server on the unix socket path; rename, when not NULL,
+ * is a command it disables (rename-command X "").
+ */
 static bool
-redis_start(void)
+redis_start_at(const char *path, const char *rename, pid_t *pid)
 {
 	redisContext *rc;
 	redisReply *r;
 	int devnull;
 
-	redis_pid = fork();
-	if (redis_pid < 0)
+	*pid = fork();
+	if (*pid < 0)
 		return false;
-	if (redis_pid == 0) {
+	if (*pid == 0) {
 		devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0) {
 			dup2(devnull, STDOUT_FILENO);
 			dup2(devnull, STDERR_FILENO);
 		}
-		execlp("redis-server", "redis-server", "--port", "0",
-		    "--unixsocket", sock, "--unixsocketperm", "700",
-		    "--save", "", "--appendonly", "no", "--dir", tmpdir,
-		    (char *)NULL);
+		if (rename != NULL)
+			execlp("redis-server", "redis-server", "--port", "0",
+			    "--unixsocket", path, "--unixsocketperm", "700",
+			    "--save", "", "--appendonly", "no", "--dir",
+			    tmpdir, "--rename-command", rename, "",
+			    (char *)NULL);
+		else
+			execlp("redis-server", "redis-server", "--port", "0",
+			    "--unixsocket", path, "--unixsocketperm", "700",
+			    "--save", "", "--appendonly", "no", "--dir",
+			    tmpdir, (char *)NULL);
 		_exit(127);
 	}
 	/* Bounded wait: at most 100 tries over 5 s. */
 	for (int i = 0; i < 100; i++) {
 		int status;
 
-		if (waitpid(redis_pid, &status, WNOHANG) == redis_pid) {
-			redis_pid = -1;
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			*pid = -1;
 			return false;
 		}
-		rc = raw_connect();
+		rc = redisConnectUnix(path);
 		if (rc != NULL && !rc->err) {
 			r = redisCommand(rc, "PING");
 			if (r != NULL) {
@@ -382,6 +393,12 @@ redis_start(void)
 		usleep(50 * 1000);
 	}
 	return false;
+}
+
+static bool
+redis_start(void)
+{
+	return redis_start_at(sock, NULL, &redis_pid);
 }
 
 static void
@@ -726,6 +743,71 @@ test_throttle(void)
 	buf_cleanup(&url);
 }
 
+/*
+ * What a Redis error reply quotes is not logged: a Redis with GET disabled
+ * answers "unknown command 'GET', with args beginning with: 'sess:<id>'".
+ */
+static void
+test_error_log(void)
+{
+	static const char sid[] = "LogMustNotShowThisSid0123456789a";
+	char path[700], logpath[700], text[4096];
+	struct conf c;
+	struct buf url;
+	struct session_store *ss = NULL;
+	struct session t;
+	char *errmsg = NULL;
+	pid_t pid = -1;
+	int fd, saved;
+	ssize_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/renamed.sock", tmpdir);
+	snprintf(logpath, sizeof(logpath), "%s/stderr.log", tmpdir);
+	if (!redis_start_at(path, "GET", &pid)) {
+		ok(0, "redis-server with GET disabled starts");
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	buf_init(&url);
+	buf_printf(&url, "unix:%s", path);
+	c.redis_url = url.data;
+	session_init(&t);
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK,
+	    "store on a Redis without GET");
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved >= 0 && fd >= 0)
+		dup2(fd, STDERR_FILENO);
+	is_int(session_load(ss, sid, &t), BOARD_EUNAVAIL,
+	    "load: the error reply is unavailable");
+	fflush(stderr);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = open(logpath, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	text[n > 0 ? n : 0] = '\0';
+	ok(strstr(text, "unknown command") != NULL,
+	    "the log still names the error");
+	ok(strstr(text, sid) == NULL, "the log does not show the session id");
+	if (strstr(text, sid) != NULL)
+		diag("logged: %s", text);
+
+	session_cleanup(&t);
+	session_store_free(ss);
+	buf_cleanup(&url);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -755,6 +837,7 @@ main(void)
 	if (redis_start()) {
 		test_store();
 		test_throttle();
+		test_error_log();
 	} else {
 		ok(0, "redis-server starts (is it installed?)");
 	}
