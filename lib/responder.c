@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,12 @@ board_open(struct board *b, const char *name, char **errmsg)
 	for (size_t i = 0; i < 4; i++)
 		if (strcmp(b->conf.log_level, levels[i].name) == 0)
 			log_init(name, levels[i].level);
+	/*
+	 * Argon2's buffer (19 MiB by default) is freed after every hash; a
+	 * fixed mmap threshold keeps glibc from raising it dynamically and
+	 * then holding that memory in the heap for the life of the worker.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if (!password_init()) {
 		*errmsg = xstrdup("libsodium cannot initialize");
 		return BOARD_EINTERNAL;

@@ -1,0 +1,71 @@
+/* test-board.c: time formats (against JavaScript's), struct buf, xasprintf. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "tap.h"
+
+/* Made with node 20: new Date(ms).toJSON() and .toUTCString(). */
+static const struct {
+	int64_t ms;
+	const char *iso, *http;
+} vectors[] = {
+	{ 0, "1970-01-01T00:00:00.000Z", "Thu, 01 Jan 1970 00:00:00 GMT" },
+	{ 1764077728123LL, "2025-11-25T13:35:28.123Z",
+	    "Tue, 25 Nov 2025 13:35:28 GMT" },
+	{ -1, "1969-12-31T23:59:59.999Z", "Wed, 31 Dec 1969 23:59:59 GMT" },
+	{ 253402300799999LL, "9999-12-31T23:59:59.999Z",
+	    "Fri, 31 Dec 9999 23:59:59 GMT" },
+	{ 951782400000LL, "2000-02-29T00:00:00.000Z",
+	    "Tue, 29 Feb 2000 00:00:00 GMT" },
+	{ 1795705668000LL, "2026-11-26T15:07:48.000Z",
+	    "Thu, 26 Nov 2026 15:07:48 GMT" },
+};
+
+int
+main(void)
+{
+	char iso[BOARD_ISO_LEN + 1], http[BOARD_HTTPDATE_LEN + 1];
+	struct buf b;
+
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		memset(iso, 'x', sizeof(iso));
+		board_iso_time(vectors[i].ms, iso);
+		is_str(iso, vectors[i].iso, "toJSON of %lld", (long long)vectors[i].ms);
+		board_http_date(vectors[i].ms, http);
+		is_str(http, vectors[i].http, "HTTP-date of %lld",
+		    (long long)vectors[i].ms);
+	}
+	int64_t now = board_now_ms();
+	ok(now > 1700000000000LL && now < 4102444800000LL, "now is plausible");
+
+	buf_init(&b);
+	is_str(buf_cstr(&b), "", "an empty buf reads as \"\"");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	ok(b.len == strlen(buf_cstr(&b)), "length tracks the contents");
+	ok(strncmp(buf_cstr(&b), "0,1,2,", 6) == 0 &&
+	    strcmp(buf_cstr(&b) + b.len - 4, "999,") == 0, "growth keeps data");
+	size_t cap = b.cap;
+	buf_reset(&b);
+	ok(b.len == 0 && b.cap == cap && buf_cstr(&b)[0] == '\0',
+	    "reset empties and keeps capacity");
+	buf_append(&b, "a\0b", 3);
+	is_int(b.len, 3, "binary append keeps NUL bytes");
+	char *s = buf_steal(&b);
+	ok(memcmp(s, "a\0b", 4) == 0 && b.data == NULL && b.len == 0,
+	    "steal hands over and empties");
+	free(s);
+	buf_cleanup(&b);
+
+	s = xasprintf("%s-%d", "x", 42);
+	is_str(s, "x-42", "xasprintf formats");
+	free(s);
+	s = xstrndup("abcdef", 3);
+	is_str(s, "abc", "xstrndup cuts");
+	xfree_secret(s);
+	is_str(board_strerror(BOARD_EUNAVAIL), "unavailable", "strerror names codes");
+	return tap_done();
+}
