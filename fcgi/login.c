@@ -54,17 +54,20 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
+	/*
+	 * Made before the lookup, whoever logs in first: made only for an
+	 * unknown name, it would make that process's first unknown-name
+	 * login twice as slow as a wrong password, and so recognisable.
+	 */
+	if (dummy_hash[0] == '\0')
+		password_hash(&b->cost, "not a password", 14, dummy_hash);
 	rc = store_user_find_by_name(b->store, name, &u);
 	if (rc != BOARD_OK && rc != BOARD_ENOTFOUND) {
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
-	if (rc == BOARD_ENOTFOUND) {
-		if (dummy_hash[0] == '\0')
-			password_hash(&b->cost, "not a password", 14,
-			    dummy_hash);
+	if (rc == BOARD_ENOTFOUND)
 		(void)password_verify(dummy_hash, pw, pwlen);
-	}
 	if (rc == BOARD_ENOTFOUND ||
 	    password_verify(u.pwhash, pw, pwlen) != BOARD_OK) {
 		rc = session_login_failed(b->sessions, name, addr);
