@@ -1,6 +1,7 @@
 /* fcgi-io.c: turns a FastCGI request into struct req and struct resp back. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -132,4 +133,17 @@ fcgi_io_write(FCGX_Request *fr, const struct req *rq, const struct resp *rs)
 	FCGX_PutS("\r\n", fr->out);
 	if (!head && rs->status != 204)
 		FCGX_PutStr(buf_cstr(&rs->body), (int)rs->body.len, fr->out);
+}
+
+void
+fcgi_io_finish(FCGX_Request *fr)
+{
+	char chunk[512];
+
+	/* Read to the end of FCGI_STDIN: usually just its empty last record. */
+	while (FCGX_GetStr(chunk, sizeof(chunk), fr->in) > 0)
+		;
+	if (FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
+		fr->detached = 1;	/* close(2) without the lingering wait */
+	FCGX_Finish_r(fr);
 }

@@ -18,4 +18,13 @@ void fcgi_io_read(FCGX_Request *fr, struct req *rq);
 void fcgi_io_write(FCGX_Request *fr, const struct req *rq,
     const struct resp *rs);
 
+/*
+ * Ends the request. libfcgi's own close half-closes the socket and then
+ * waits for the front server to close first, in case more input follows;
+ * once the input stream has been read to its end nothing can follow, so
+ * the connection is closed at once instead (a third of a small request's
+ * system-call time in the benchmark).
+ */
+void fcgi_io_finish(FCGX_Request *fr);
+
 #endif

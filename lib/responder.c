@@ -46,6 +46,22 @@ board_open(struct board *b, const char *name, char **errmsg)
 	}
 	b->cost.ops = (unsigned long long)b->conf.pwhash_ops;
 	b->cost.mem = (size_t)b->conf.pwhash_mem_kib * 1024;
+	{
+		/*
+		 * OWASP's Password Storage Cheat Sheet: Argon2id with
+		 * m=46 MiB t=1, 19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5
+		 * (p=1) at the least. Cheaper settings suit tests only.
+		 */
+		static const long min_kib[] = { 47104, 19456, 12288, 9216,
+		    7168 };
+		long t = b->conf.pwhash_ops < 5 ? b->conf.pwhash_ops : 5;
+
+		if (t >= 1 && b->conf.pwhash_mem_kib < min_kib[t - 1])
+			log_warn("password: Argon2id m=%ld KiB, t=%ld is below"
+			    " OWASP's minimum (m=19456 KiB, t=2): fine for"
+			    " tests, too weak for real passwords",
+			    b->conf.pwhash_mem_kib, b->conf.pwhash_ops);
+	}
 
 	/* Trusted proxies: split on spaces and commas. */
 	size_t n = 0;
@@ -395,7 +411,7 @@ responder_run(const char *name, const struct route *routes, int argc,
 		fcgi_io_read(&fr, &rq);
 		responder_handle(&b, routes, &rq, &rs);
 		fcgi_io_write(&fr, &rq, &rs);
-		FCGX_Finish_r(&fr);
+		fcgi_io_finish(&fr);
 		req_reset(&rq);
 		resp_reset(&rs);
 	}
