@@ -47,6 +47,8 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		goto out;
 	rc = session_login_check(b->sessions, name, addr, &retry);
 	if (rc == BOARD_EDENIED) {
+		log_info("login: refused, too many failed logins (from %s)",
+		    addr);
 		too_many(rs, retry);
 		goto out;
 	}
@@ -75,7 +77,8 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 			resp_error_from(rs, rc, NULL, NULL);
 			goto out;
 		}
-		log_info("login: failed login");
+		/* Not the name: it is often a password typed in the wrong box. */
+		log_info("login: failed login from %s", addr);
 		resp_error(rs, 401, "invalid_credentials",
 		    "Unknown username or wrong password.", NULL);
 		goto out;
@@ -120,8 +123,11 @@ logout_post(struct board *b, struct req *rq, struct resp *rs)
 
 	session_init(&s);
 	rc = board_session(b, rq, &s);
-	if (rc == BOARD_OK)
+	if (rc == BOARD_OK) {
 		rc = session_destroy(b->sessions, s.sid);
+		if (rc == BOARD_OK)
+			log_info("login: user %s signed out", s.user_id);
+	}
 	if (rc == BOARD_EUNAVAIL) {
 		/* Do not claim the session is gone while it still works. */
 		resp_error_from(rs, rc, NULL, NULL);
