@@ -4,7 +4,8 @@
 # the page carries a CSP that forbids framing and inline script, every
 # answer -- the page, the API's JSON, the front server's own JSON errors --
 # carries X-Content-Type-Options: nosniff, the API's answers are not cached,
-# and no answer grants cross-origin access (no CORS headers).
+# no answer grants cross-origin access (no CORS headers), and no static path
+# leads out of www/.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -108,6 +109,19 @@ for front in $fronts; do
 		-H "Access-Control-Request-Method: DELETE"
 	hasnt access-control-allow-origin "$front: a CORS preflight is not granted"
 	hasnt access-control-allow-methods "$front: nor any method"
+
+	# Static files: no way out of www/ (the answer is a 4xx, not a file).
+	for u in /../../../../etc/passwd /%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd \
+	    /..%2f..%2f..%2f..%2fetc%2fpasswd /%2e%2e%5c%2e%2e%5cetc%5cpasswd \
+	    /index.html%00.txt; do
+		st=$(curl -sS --path-as-is -o "$IT_TMP/static.body" \
+			-w '%{http_code}' --max-time 10 "$BASE$u")
+		if grep -q '^root:' "$IT_TMP/static.body"; then
+			ok 1 "$front: GET $u: serves /etc/passwd"
+		else
+			like "$st" '^4[0-9][0-9]$' "$front: GET $u: a 4xx, no file"
+		fi
+	done
 
 	# The front server's own JSON answer when a responder is missing.
 	rm -f "$run/posts.sock"
