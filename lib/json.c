@@ -298,14 +298,10 @@ keyset_cleanup(struct keyset *ks)
 	free(ks->len);
 }
 
-/* Adds a key; false when it is already there. */
-static bool
+/* Adds a key; duplicates are found once the object is complete. */
+static void
 keyset_add(struct keyset *ks, const struct buf *k)
 {
-	for (size_t i = 0; i < ks->n; i++)
-		if (ks->len[i] == k->len &&
-		    memcmp(ks->v[i], buf_cstr(k), k->len) == 0)
-			return false;
 	if (ks->n == ks->cap) {
 		ks->cap = ks->cap ? ks->cap * 2 : 8;
 		ks->v = xrealloc(ks->v, ks->cap * sizeof(*ks->v));
@@ -313,7 +309,30 @@ keyset_add(struct keyset *ks, const struct buf *k)
 	}
 	ks->v[ks->n] = xstrndup(buf_cstr(k), k->len);
 	ks->len[ks->n++] = k->len;
-	return true;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	/* Keys hold no NUL (a NUL escape in a key is rejected first). */
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Sorting then comparing neighbours keeps a body of thousands of keys
+ * at n log n; comparing each new key with all before it was quadratic
+ * (about 160 ms of a worker for one 64 KiB body).
+ */
+static bool
+keyset_has_dup(struct keyset *ks)
+{
+	if (ks->n < 2)
+		return false;
+	qsort(ks->v, ks->n, sizeof(*ks->v), key_cmp);
+	for (size_t i = 1; i < ks->n; i++)
+		if (strcmp(ks->v[i - 1], ks->v[i]) == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -352,10 +371,7 @@ parse_object(struct parser *ps, int depth, struct json_obj *top)
 			fail(ps, "NUL or lone surrogate in a key");
 			goto out;
 		}
-		if (!keyset_add(&ks, &key)) {
-			fail(ps, "duplicate key");
-			goto out;
-		}
+		keyset_add(&ks, &key);
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != ':') {
 			fail(ps, "expected ':'");
@@ -386,7 +402,10 @@ parse_object(struct parser *ps, int depth, struct json_obj *top)
 		}
 		if (ps->p < ps->end && *ps->p == '}') {
 			ps->p++;
-			okay = true;
+			if (keyset_has_dup(&ks))
+				fail(ps, "duplicate key");
+			else
+				okay = true;
 			goto out;
 		}
 		fail(ps, "expected ',' or '}'");
