@@ -22,6 +22,13 @@ const net = require("net");
 const fs = require("fs");
 
 const [mode, ...args] = process.argv.slice(2);
+// Part of a request's header: no end of line, no blank line.
+const PARTIAL = "POST /api/posts HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+	"Content-Type: appl";
+
+function secs(t0) {
+	return +((Date.now() - t0) / 1000).toFixed(2);
+}
 
 function track(sock, t0, out) {
 	let buf = "";
@@ -31,14 +38,14 @@ function track(sock, t0, out) {
 			const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf);
 			if (m) {
 				out.status = Number(m[1]);
-				out.at = +((Date.now() - t0) / 1000).toFixed(2);
+				out.at = secs(t0);
 			}
 		}
 	});
 	sock.on("error", (e) => { out.error = e.code; });
 	sock.on("close", () => {
 		if (out.closedAt === null)
-			out.closedAt = +((Date.now() - t0) / 1000).toFixed(2);
+			out.closedAt = secs(t0);
 	});
 }
 
@@ -69,8 +76,8 @@ if (mode === "slow") {
 		setTimeout(() => { sock.destroy(); }, 60000);
 	});
 } else if (mode === "stall") {
-	const [port, file, n, pause] = [Number(args[0]), args[1], Number(args[2]),
-		Number(args[3])];
+	const [port, file] = [Number(args[0]), args[1]];
+	const [n, pause] = [Number(args[2]), Number(args[3])];
 	const req = fs.readFileSync(file);
 	const out = { status: null, at: null, closedAt: null, sent: 0 };
 	const sock = net.connect(port, "127.0.0.1", () => {
@@ -107,8 +114,9 @@ if (mode === "slow") {
 	const count = Number(args[0]), maxS = Number(args[1]);
 	const ports = args.slice(2).map(Number);
 	const t0 = Date.now();
-	const stats = new Map(ports.map((p) => [p, { port: p, opened: 0,
-		failed: 0, idleClosed: 0, partialClosed: 0, lastClose: null }]));
+	const stats = new Map(ports.map((p) => [p, { port: p,
+		opened: 0, failed: 0, idleClosed: 0, partialClosed: 0,
+		lastClose: null }]));
 	const socks = [];
 	let pending = count * ports.length;
 	let announced = false;
@@ -117,7 +125,7 @@ if (mode === "slow") {
 			return;
 		announced = true;
 		console.log(JSON.stringify({ open: socks.length,
-			at: +((Date.now() - t0) / 1000).toFixed(2) }));
+			at: secs(t0) }));
 		const deadline = setTimeout(report, maxS * 1000);
 		const poll = setInterval(() => {
 			if (socks.every((s) => s.closedByServer || s.failed)) {
@@ -148,8 +156,7 @@ if (mode === "slow") {
 				s.connected = true;
 				st.opened++;
 				if (partial)
-					s.sock.write("POST /api/posts HTTP/1.1\r\nHost: " +
-					    "127.0.0.1\r\nContent-Type: appl");
+					s.sock.write(PARTIAL);
 				if (--pending === 0)
 					announce();
 			});
@@ -167,7 +174,7 @@ if (mode === "slow") {
 					st.partialClosed++;
 				else
 					st.idleClosed++;
-				st.lastClose = +((Date.now() - t0) / 1000).toFixed(2);
+				st.lastClose = secs(t0);
 			});
 			socks.push(s);
 		}

@@ -44,15 +44,15 @@ front=${BOARD_FRONT:-lighttpd}
 PATH=$PATH:/usr/sbin:/sbin
 
 for p in redis-server redis-cli curl jq sqlite3 spawn-fcgi multiwatch node \
-    python3 lighttpd nginx mount umount pgrep; do
+    lighttpd nginx mount umount mountpoint pgrep; do
 	if ! command -v "$p" >/dev/null 2>&1; then
 		echo "Bail out! $p is not installed (script/bootstrap installs it)"
 		exit 1
 	fi
 done
-for r in signup login posts; do
-	[ -x "$top_builddir/fcgi/board-$r" ] ||
-		{ echo "Bail out! $top_builddir/fcgi/board-$r not built"; exit 1; }
+for r in fcgi/board-signup fcgi/board-login fcgi/board-posts tests/pwhash-tool; do
+	[ -x "$top_builddir/$r" ] ||
+		{ echo "Bail out! $top_builddir/$r not built"; exit 1; }
 done
 
 IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-faults.XXXXXX")
@@ -440,19 +440,11 @@ ok $(test "$lock_log" -gt 0; echo $?) "the responders' log names the cause ('dat
 ###########################################################################
 diag "fault 5: a worker killed with SIGKILL mid-request"
 # A user whose password hash is costly (Argon2id, 512 MiB, 4 passes: about
-# a second), written straight into the store, makes login slow enough to
-# catch the worker in the middle of it.
+# a second; tests/pwhash-tool makes it), written straight into the store,
+# makes login slow enough to catch the worker in the middle of it.
 req POST /api/auth/signup '{"username":"slowpoke","password":"slow-login-pw"}'
 is "$STATUS" 201 "sign up a user for the slow login"
-SLOW_HASH=$(python3 -c '
-import ctypes, sys
-s = ctypes.CDLL("libsodium.so.23")
-if s.sodium_init() < 0: sys.exit(1)
-out = ctypes.create_string_buffer(128)
-pw = b"slow-login-pw"
-if s.crypto_pwhash_str(out, pw, ctypes.c_ulonglong(len(pw)),
-    ctypes.c_ulonglong(4), ctypes.c_size_t(512 << 20)) != 0: sys.exit(1)
-print(out.value.decode())')
+SLOW_HASH=$("$top_builddir/tests/pwhash-tool" 4 524288 slow-login-pw)
 like "$SLOW_HASH" '^\$argon2id\$v=19\$m=524288,t=4,p=1\$' "a costly Argon2id hash"
 # nginx beside lighttpd (or the other way round), on the same responders.
 other=nginx
