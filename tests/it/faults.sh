@@ -35,6 +35,14 @@
 # Environment: top_srcdir, top_builddir (or BOARD_BUILD_DIR), BOARD_FRONT
 # (lighttpd, the default, or nginx) for faults 1-4; fault 5 uses both.
 # BOARD_IT_KEEP=1 keeps the temporary directory.
+#
+# The whole script is one { ... } block that ends in exit, so bash parses
+# all of it before running any of it. Bash reads a script as it goes, from
+# the file offset where it stopped; a file rewritten in place during a run
+# (an edit while make check runs) then splices old and new text. That once
+# skipped fault 3's load_stop, ran check_store against a live load, and
+# failed it ("quests: command not found", from "requests" cut in two).
+{
 set -u
 
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
@@ -170,18 +178,27 @@ ledger_post() {
 
 # The load: load_start TAG starts two POST loops and a GET loop writing to
 # $LEDGER/TAG-*.tsv and $LEDGER/TAG.gets; load_stop ends them. Every loop
-# also stops by itself after 100 s.
+# also stops by itself after 100 s. load_pause holds the POST loops between
+# two requests (each says so in load.paused-W, or load.done-W once ended),
+# load_resume lets them go on.
 load_start() {
-	rm -f "$IT_TMP/load.stop"
+	rm -f "$IT_TMP/load.stop" "$IT_TMP/load.pause" "$IT_TMP"/load.paused-* \
+	    "$IT_TMP"/load.done-*
 	for _w in a b; do
 		(
 			i=0
 			end=$(($(date +%s) + 100))
 			while [ ! -e "$IT_TMP/load.stop" ] && [ "$(date +%s)" -lt $end ]; do
+				if [ -e "$IT_TMP/load.pause" ]; then
+					: >"$IT_TMP/load.paused-$_w"
+					sleep 0.05
+					continue
+				fi
 				i=$((i + 1))
 				ledger_post "$LEDGER/$1-$_w.tsv" "$1-$_w-$i"
 				sleep 0.02
 			done
+			: >"$IT_TMP/load.done-$_w"
 		) &
 		LOAD_PIDS="$LOAD_PIDS $!"
 	done
@@ -209,6 +226,24 @@ load_stop() {
 	: >"$IT_TMP/load.stop"
 	for _p in $LOAD_PIDS; do wait "$_p" 2>/dev/null; done
 	LOAD_PIDS=
+	rm -f "$IT_TMP/load.pause"
+}
+# (A request takes at most curl's 10 s; the loops look every 0.05 s.)
+load_pause() {
+	rm -f "$IT_TMP"/load.paused-*
+	: >"$IT_TMP/load.pause"
+	for _w in a b; do
+		_n=0
+		while [ ! -e "$IT_TMP/load.paused-$_w" ] &&
+		    [ ! -e "$IT_TMP/load.done-$_w" ]; do
+			[ $_n -lt 120 ] || bail "POST loop $_w did not pause within 12 s"
+			sleep 0.1
+			_n=$((_n + 1))
+		done
+	done
+}
+load_resume() {
+	rm -f "$IT_TMP/load.pause"
 }
 # load_count TAG: lines "<count> <status>" of the load's POSTs so far.
 load_summary() {
@@ -224,9 +259,16 @@ gets_not_200() {
 # in $LEDGER (see the top of this file). STRICT503=1: a JSON 503
 # "unavailable" means not written. SINCE: requests started before that time
 # are only allowed, not required, to be present (MongoDB restarted empty).
+# A running load is paused for the check: a POST stored and listed before
+# its loop has written the ledger row would count as unknown, and a 201
+# copied after the snapshot of 201 bodies as a bad one.
 check_store() {
 	_desc=$1 _strict=$2 _since=${3:-0}
 	_e=$IT_TMP/expect _l=$IT_TMP/listed
+	[ -n "$LOAD_PIDS" ] && load_pause
+	# The ledgers, then the 201 bodies (ledger_post copies a body before
+	# it writes the row).
+	cat "$LEDGER"/*.tsv >"$_e.tsv"
 	# The 201 answers: title (the file's name), id, "ok" when the body
 	# had the title and content sent.
 	jq -r "$JQ_WANT"'[(input_filename | sub(".*/"; "")), .id,
@@ -234,7 +276,7 @@ check_store() {
 	    "$LEDGER"/201/* >"$_e.201" 2>/dev/null
 	# title, class (A acknowledged, R refused, U unknown), id, "ok" when
 	# the 201 answer was right.
-	cat "$LEDGER"/*.tsv | awk -F'\t' -v strict="$_strict" -v since="$_since" '
+	awk -F'\t' -v strict="$_strict" -v since="$_since" '
 		FNR == NR { ok201[$1 "\t" $2] = $3; next }
 		{
 			s = $1; t = $2; c = "U"
@@ -243,7 +285,7 @@ check_store() {
 			else if (s ~ /^4/) c = "R"
 			else if (s == "503" && strict && $5 == "unavailable") c = "R"
 			print t "\t" c "\t" $4 "\t" (c == "A" ? ok201[t "\t" $4] : "-")
-		}' "$_e.201" - >"$_e"
+		}' "$_e.201" "$_e.tsv" >"$_e"
 	# Every post in the store, by paging the list.
 	: >"$_l"
 	_cur= _pages=0 _pagefail=0
@@ -298,6 +340,8 @@ check_store() {
 		select(.content == (.title | want)) | .title' | wc -l)
 	ok $(test "$_codes" -eq 0 && test "$_same" -eq "$_na"; echo $?) \
 	    "$_desc: GET /api/posts/{id} returns each of the $_na with the same content ($_codes not 200, $_same of $_na same)"
+	[ -n "$LOAD_PIDS" ] && load_resume
+	return 0
 }
 
 # stack_up NAME [persist]: Redis (persistent with "persist"), the three
@@ -688,3 +732,5 @@ is "$v" "" "every API response: JSON, no-store, error bodies; no 5xx but 503; no
 v=$(grep '^unexpected 503' "$IT_TMP/violations" 2>/dev/null)
 is "$v" "" "no 503 outside the faults"
 done_testing
+exit
+}
