@@ -143,7 +143,10 @@ sq_connect_why(struct sq_store *s, char **why)
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL;", sq_check_wal,
 	    s->path, &err) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;", NULL, NULL, &err) != SQLITE_OK ||
+	    "PRAGMA foreign_keys = ON;"
+	    /* 512 KiB of page cache per worker, not SQLite's 2 MiB: board-posts
+	     * must stay under 16 MiB resident, and the OS caches the file. */
+	    "PRAGMA cache_size = -512;", NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(s->db, sq_schema, NULL, NULL, &err) != SQLITE_OK) {
 		*why = xstrdup(err != NULL ? err : sqlite3_errmsg(s->db));
 		sqlite3_free(err);
