@@ -21,22 +21,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-tls.XXXXXX")
 trap 'stack_stop; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || printf '#   got %s\n#   want %s\n' "$1" "$2"
-}
+IT_TMP=$tmp
+. "$top_srcdir/tests/it/lib.sh"
 
 # A throwaway CA and a server certificate for "localhost".
 cd "$tmp"
@@ -150,5 +136,4 @@ is "$code" 503 "me answers 503 (not 401) while Redis cannot be verified"
 grep -q "certificate verify failed\|CERTIFICATE_VERIFY_FAILED\|verify" "$tmp/bad.log"
 ok $? "stunnel logged the verification failure"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing
