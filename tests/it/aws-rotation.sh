@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # aws-rotation.sh: the whole stack (lighttpd, the responders, Redis) with
 # its session secret in the Secrets Manager stand-in tests/aws/fake-aws.js.
 #   - start-up fails with one line naming the secret and the AWS error
@@ -50,25 +50,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-is() {	# is GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3"
-		echo "#   got '$1', want '$2'"
-	fi
-}
+IT_TMP=$tmp
+. "$top_srcdir/tests/it/lib.sh"
 
 # The stand-in, tracked by stack_stop like everything else.
 BOARD_NODE_MODULES=$node_modules node "$top_srcdir/tests/aws/fake-aws.js" \
@@ -216,5 +199,4 @@ is "$leaks" 0 "no secret value or AWS key in any log"
 ok "$(! grep -q 'Sanitizer\|runtime error' "$tmp/run/responders.log"; echo $?)" \
 	"no sanitizer report from the responders"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # aws.sh: the Secrets Manager client and the AWS credential chain against
 # tests/aws/fake-aws.js, a loopback stand-in that recomputes every SigV4
 # signature with the AWS JavaScript signer. Checks the stand-in itself
@@ -40,17 +40,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+IT_TMP=$tmp
+. "$top_srcdir/tests/it/lib.sh"
 
 BOARD_NODE_MODULES=$node_modules node "$top_srcdir/tests/aws/fake-aws.js" \
 	>"$tmp/fake.out" 2>"$tmp/fake.err" &
@@ -153,5 +144,4 @@ ok "$(grep -q 'credential refresh failed, keeping' "$tmp/unit.err"; echo $?)" \
 ok "$([ ! -s "$tmp/fake.err" ]; echo $?)" "the stand-in logged no fault"
 [ -s "$tmp/fake.err" ] && sed 's/^/# fake-aws: /' "$tmp/fake.err"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

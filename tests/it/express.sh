@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # express.sh: sessions cross between board and an express-session +
 # connect-redis app sharing the Redis, cookie name and secrets, both ways,
 # including a cookie signed with the old secret after a rotation.
@@ -39,26 +39,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-is() {	# is GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then
-		ok 0 "$3"
-	else
-		ok 1 "$3"
-		echo "#   got '$1'"
-		echo "#   want '$2'"
-	fi
-}
+IT_TMP=$tmp
+. "$top_srcdir/tests/it/lib.sh"
 
 # wait_for TEST...: up to 100 tries, 0.1 s apart.
 wait_for() {
@@ -205,5 +187,4 @@ is "$(express_whoami rotated "$c1" | tail -c 3)" 401 \
 board whoami "$c1" >/dev/null 2>&1
 is $? 1 "and by board"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -5,6 +5,7 @@
 #	is GOT WANT DESC	string equality, shows both on failure
 #	like GOT ERE DESC	grep -E match
 #	check DESC CMD...	ok when CMD succeeds
+#	diag MSG...		MSG as a TAP comment, every line of it
 #	req METHOD PATH [BODY] [CURL-ARGS...]
 #		BODY is a string, @FILE for bytes from a file, or - (or
 #		nothing, when CURL-ARGS follow) for none.
@@ -67,7 +68,8 @@ check() {
 }
 
 diag() {
-	echo "# $*"
+	# Every line commented, so that a multi-line message stays TAP.
+	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
 bail() {

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # supervise.sh: worker supervision and graceful stop, without systemd, the
 # way systemd/board-*.service run the responders (spawn-fcgi + multiwatch).
 #
@@ -51,18 +51,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+IT_TMP=$tmp
+. "$top_srcdir/tests/it/lib.sh"
 children() { pgrep -P "$1" | sort -n | tr '\n' ' '; }
 count_children() { pgrep -P "$1" | wc -l; }
 
@@ -383,4 +373,4 @@ while [ $i -lt 50 ]; do
 done
 ok $(test "$rc" = 0; echo $?) "an idle responder exits 0 on SIGTERM within 5 s (exit $rc)"
 
-[ "$failed" -eq 0 ]
+[ "$T_FAILED" -eq 0 ]

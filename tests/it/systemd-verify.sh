@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # systemd-verify.sh: the systemd units, sysusers.d and tmpfiles.d entries are
 # valid. Generates them with systemd/subst.sh (as `make` does) but pointing at
 # the responders just built, then:
@@ -22,19 +22,10 @@ builddir=$(cd "$builddir" && pwd)
 max_exposure=${BOARD_MAX_EXPOSURE:-2.0}
 names="signup login posts"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-check() {	# check DESCRIPTION COMMAND...: ok when COMMAND succeeds
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+IT_TMP=$tmp
+. "$srcdir/tests/it/lib.sh"
 units=$tmp/units
 mkdir -p "$units" "$tmp/tmpfiles.d" "$tmp/sysusers.d"
 
@@ -42,7 +33,7 @@ spawn_fcgi=$(command -v spawn-fcgi || echo /usr/bin/spawn-fcgi)
 multiwatch=$(command -v multiwatch || echo /usr/bin/multiwatch)
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "1..1"
-	not_ok "systemd-analyze is installed (apt-get install systemd)"
+	ok 1 "systemd-analyze is installed (apt-get install systemd)"
 	exit 1
 fi
 
@@ -76,9 +67,9 @@ for unit in board-signup.service board-login.service board-posts.service board.t
 	out=$(cd "$units" && systemd-analyze verify --man=no "$unit" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && [ -z "$out" ]; then
-		ok "systemd-analyze verify $unit"
+		ok 0 "systemd-analyze verify $unit"
 	else
-		not_ok "systemd-analyze verify $unit (exit $rc)"
+		ok 1 "systemd-analyze verify $unit (exit $rc)"
 		diag "$out"
 	fi
 done
@@ -95,9 +86,9 @@ for name in $names; do
 	done
 done
 if [ -z "$bad" ]; then
-	ok "every program the services run is executable"
+	ok 0 "every program the services run is executable"
 else
-	not_ok "every program the services run is executable"
+	ok 1 "every program the services run is executable"
 	diag "not executable:$bad"
 fi
 
@@ -111,9 +102,9 @@ grep_all() {
 }
 if grep_all '^ExecStart=.* -s TERM -- ' && grep_all '^KillMode=mixed$' &&
     grep_all '^ExecReload=/bin/kill -USR2 \$MAINPID$'; then
-	ok "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
+	ok 0 "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
 else
-	not_ok "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
+	ok 1 "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
 fi
 
 # 8-10. Hardening, as systemd itself rates it (0 = locked down, 10 = none).
@@ -124,9 +115,9 @@ for name in $names; do
 	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 	if [ -n "$level" ] && awk -v l="$level" -v m="$max_exposure" \
 	    'BEGIN { exit !(l <= m) }'; then
-		ok "board-$name.service exposure $level <= $max_exposure"
+		ok 0 "board-$name.service exposure $level <= $max_exposure"
 	else
-		not_ok "board-$name.service exposure '${level:-?}' <= $max_exposure"
+		ok 1 "board-$name.service exposure '${level:-?}' <= $max_exposure"
 		diag "$(printf '%s\n' "$out" | tail -5)"
 	fi
 done
@@ -147,16 +138,16 @@ case $shell in
 *) shell_ok=no ;;
 esac
 if [ -n "$uid" ] && [ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] && [ "$shell_ok" = yes ]; then
-	ok "sysusers.d makes a system user board ($uid:$gid) that cannot log in"
+	ok 0 "sysusers.d makes a system user board ($uid:$gid) that cannot log in"
 else
-	not_ok "sysusers.d makes a system user board that cannot log in"
+	ok 1 "sysusers.d makes a system user board that cannot log in"
 	diag "$out"
 fi
 
 if [ "$(id -u)" != 0 ]; then
 	for what in "tmpfiles.d runs" "/run/board" "state folder" "board.conf"; do
-		n=$((n + 1))
-		echo "ok $n # SKIP $what: systemd-tmpfiles needs root to chown"
+		T_N=$((T_N + 1))
+		echo "ok $T_N # SKIP $what: systemd-tmpfiles needs root to chown"
 	done
 else
 	out=$(systemd-tmpfiles --root="$root" --create "$tmp/tmpfiles.d/board.conf" 2>&1)
@@ -184,4 +175,4 @@ done
 [ -n "$miss" ] && diag "missing sockets:$miss"
 check "etc/nginx and etc/lighttpd use the units' sockets" test -z "$miss"
 
-[ "$failed" -eq 0 ]
+[ "$T_FAILED" -eq 0 ]
