@@ -326,6 +326,9 @@ board_client_addr(struct board *b, const struct req *rq)
 }
 
 static volatile sig_atomic_t stopping, in_accept;
+/* libmongoc's per-process counters file, unless MONGOC_DISABLE_SHM is set:
+ * its own clean-up runs at exit(), which the signal path below skips. */
+static char shm_counters[64];
 
 /*
  * Signals are blocked while a request runs, so this runs only around
@@ -337,8 +340,11 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	if (in_accept)
+	if (in_accept) {
+		if (shm_counters[0] != '\0')
+			unlink(shm_counters);	/* async-signal-safe */
 		_exit(0);
+	}
 }
 
 int
@@ -378,6 +384,9 @@ responder_run(const char *name, const struct route *routes, int argc,
 	 * SIGTERM/SIGINT/SIGHUP/SIGUSR2 end the process after the request in
 	 * hand: they are blocked while a request runs.
 	 */
+	if (getenv("MONGOC_DISABLE_SHM") == NULL)
+		snprintf(shm_counters, sizeof(shm_counters),
+		    "/dev/shm/mongoc-%u", (unsigned)getpid());
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);

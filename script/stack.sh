@@ -5,6 +5,11 @@
 
 STACK_PIDS=""
 
+# libmongoc (linked by every responder) otherwise makes a shared-memory
+# counters file /dev/shm/mongoc-<pid> in each process at load; one left by
+# a killed process makes a later process with the same PID warn on stderr.
+export MONGOC_DISABLE_SHM=1
+
 # A free TCP port on 127.0.0.1.
 stack_free_port() {
 	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
