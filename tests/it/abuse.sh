@@ -52,26 +52,12 @@ cleanup() {
 	for p in $OWN_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	for p in $OWN_PIDS; do wait "$p" 2>/dev/null; done
 	stack_stop
-	if [ "$T_FAILED" -ne 0 ] || [ -n "${BOARD_IT_KEEP:-}" ]; then
-		for f in responders.log front-error.log; do
-			[ -s "$RUN/$f" ] || continue
-			echo "# last lines of $f:"
-			tail -n 15 "$RUN/$f" | sed 's/^/#   /'
-		done
-	fi
-	if [ -n "${BOARD_IT_KEEP:-}" ]; then
-		echo "# kept $IT_TMP"
-	else
-		rm -rf "$IT_TMP"
-	fi
+	it_finish_tmp
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-export BOARD_CONFIG=$top_srcdir/etc/board.conf
-export BOARD_DB=$IT_TMP/board.db
-export SESSION_SECRET_FILE=$IT_TMP/secret
-export BOARD_PWHASH_OPSLIMIT=1 BOARD_PWHASH_MEMLIMIT_KIB=8
+it_test_env
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 unset MONGODB_URI SESSION_SECRET_NAME BOARD_TRUSTED_PROXIES

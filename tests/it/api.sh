@@ -34,29 +34,14 @@ STACK1_PIDS=
 cleanup() {
 	STACK_PIDS="$STACK_PIDS $STACK1_PIDS"
 	stack_stop
-	if [ "$T_FAILED" -ne 0 ] || [ -n "${BOARD_IT_KEEP:-}" ]; then
-		for f in run/responders.log run/front-error.log; do
-			[ -s "$IT_TMP/$f" ] || continue
-			echo "# last lines of $f:"
-			tail -n 15 "$IT_TMP/$f" | sed 's/^/#   /'
-		done
-	fi
-	if [ -n "${BOARD_IT_KEEP:-}" ]; then
-		echo "# kept $IT_TMP"
-	else
-		rm -rf "$IT_TMP"
-	fi
+	it_finish_tmp
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-export BOARD_CONFIG=$top_srcdir/etc/board.conf
-export BOARD_DB=$IT_TMP/board.db
-export SESSION_SECRET_FILE=$IT_TMP/secret
+it_test_env
 export BOARD_LOGIN_MAX_FAILURES=5
 export BOARD_LOGIN_WINDOW=900
-export BOARD_PWHASH_OPSLIMIT=1
-export BOARD_PWHASH_MEMLIMIT_KIB=8
 export BOARD_TRUSTED_PROXIES=127.0.0.1
 # ASan reports go to the responders' log, read at the end.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}

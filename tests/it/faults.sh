@@ -81,18 +81,7 @@ cleanup() {
 	if [ -n "$FULL_DIR" ] && mountpoint -q "$FULL_DIR"; then
 		umount "$FULL_DIR" || umount -l "$FULL_DIR"
 	fi
-	if [ "$T_FAILED" -ne 0 ] || [ -n "${BOARD_IT_KEEP:-}" ]; then
-		for f in "$IT_TMP"/*/responders.log "$IT_TMP"/*/front-error.log; do
-			[ -s "$f" ] || continue
-			echo "# last lines of ${f#"$IT_TMP"/}:"
-			tail -n 10 "$f" | sed 's/^/#   /'
-		done
-	fi
-	if [ -n "${BOARD_IT_KEEP:-}" ]; then
-		echo "# kept $IT_TMP"
-	else
-		rm -rf "$IT_TMP"
-	fi
+	it_finish_tmp
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP

@@ -36,16 +36,12 @@ IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-headers.XXXXXX")
 . "$top_srcdir/script/stack.sh"
 cleanup() {
 	stack_stop
-	rm -rf "$IT_TMP"
+	it_finish_tmp
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-export BOARD_CONFIG=$top_srcdir/etc/board.conf
-export BOARD_DB=$IT_TMP/board.db
-export SESSION_SECRET_FILE=$IT_TMP/secret
-export BOARD_PWHASH_OPSLIMIT=1
-export BOARD_PWHASH_MEMLIMIT_KIB=8
+it_test_env
 
 stack_start_redis "$IT_TMP/redis" || bail "redis-server did not start"
 stack_start_responders "$top_builddir" "$IT_TMP/run" 1 ||

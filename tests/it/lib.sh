@@ -17,6 +17,11 @@
 #	expect_error STATUS CODE DESC [FIELD]
 #		the last response is that error (and names FIELD)
 #	done_testing		prints the plan; exit status for the script
+#	it_test_env		exports the settings of a private test stack in
+#				$IT_TMP (config, SQLite file, secret, cheap Argon2)
+#	it_finish_tmp		after the stack is stopped: on failure (or with
+#				BOARD_IT_KEEP) shows the last log lines, then
+#				removes $IT_TMP unless BOARD_IT_KEEP is set
 #
 # Every response is also checked in passing: the status goes to
 # $IT_TMP/statuses, and a body without the API's Content-Type and
@@ -199,4 +204,26 @@ done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ] || echo "# $T_FAILED of $T_N failed"
 	[ "$T_FAILED" -eq 0 ]
+}
+
+it_test_env() {
+	export BOARD_CONFIG=$top_srcdir/etc/board.conf
+	export BOARD_DB=$IT_TMP/board.db
+	export SESSION_SECRET_FILE=$IT_TMP/secret
+	export BOARD_PWHASH_OPSLIMIT=1 BOARD_PWHASH_MEMLIMIT_KIB=8
+}
+
+it_finish_tmp() {
+	if [ "$T_FAILED" -ne 0 ] || [ -n "${BOARD_IT_KEEP:-}" ]; then
+		for f in "$IT_TMP"/*/responders.log "$IT_TMP"/*/front-error.log; do
+			[ -s "$f" ] || continue
+			echo "# last lines of ${f#"$IT_TMP"/}:"
+			tail -n 15 "$f" | sed 's/^/#   /'
+		done
+	fi
+	if [ -n "${BOARD_IT_KEEP:-}" ]; then
+		echo "# kept $IT_TMP"
+	else
+		rm -rf "$IT_TMP"
+	fi
 }
