@@ -7,6 +7,7 @@
 
 #include "board.h"
 #include "conf.h"
+#include "http.h"
 #include "log.h"
 #include "secret.h"
 #include "session.h"
@@ -19,24 +20,15 @@
  * Exit status: 0 done, 1 no valid session, 2 usage or unavailable.
  */
 
-/* The cookie as a browser sends it, decoded as http_cookie_get does. */
+/* The cookie as a browser sends it, decoded by the service's own parser. */
 static char *
 pct_decode(const char *s)
 {
-	char *out = xmalloc(strlen(s) + 1), *o = out;
+	char *header = xasprintf("n=%s", s);
+	char *v = http_cookie_get(header, "n");
 
-	for (; *s != '\0'; s++) {
-		unsigned int v;
-
-		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
-			*o++ = (char)v;
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return out;
+	free(header);
+	return v != NULL ? v : xstrdup("");
 }
 
 int

@@ -20,6 +20,7 @@
 
 #include "board.h"
 #include "conf.h"
+#include "http.h"
 #include "secret.h"
 #include "session.h"
 #include "tap.h"
@@ -61,24 +62,16 @@ read_all(const char *path)
 	return s;
 }
 
-/* "%3A" → ':' etc., as cookie.parse does before express unsigns. */
+/* "%3A" → ':' etc., through the service's own cookie parser (as
+ * cookie.parse does before express unsigns). */
 static char *
 uri_decode(const char *s)
 {
-	char *out = xmalloc(strlen(s) + 1), *o = out;
+	char *header = xasprintf("n=%s", s);
+	char *v = http_cookie_get(header, "n");
 
-	for (; *s != '\0'; s++) {
-		unsigned int v;
-
-		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
-			*o++ = (char)v;
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return out;
+	free(header);
+	return v != NULL ? v : xstrdup("");
 }
 
 static void
