@@ -27,14 +27,9 @@ if [ ! -x "$prog" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-aws.XXXXXX")
-pids=
+. "$top_srcdir/script/stack.sh"
 cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
+	stack_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -45,7 +40,7 @@ IT_TMP=$tmp
 
 BOARD_NODE_MODULES=$node_modules node "$top_srcdir/tests/aws/fake-aws.js" \
 	>"$tmp/fake.out" 2>"$tmp/fake.err" &
-pids="$pids $!"
+_stack_track $!
 port=
 i=0
 while [ $i -lt 100 ]; do

@@ -26,14 +26,9 @@ if [ ! -x "$tool" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/board-express.XXXXXX")
-pids=
+. "$top_srcdir/script/stack.sh"
 cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
+	stack_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -57,7 +52,7 @@ wait_for() {
 
 redis-server --port 0 --unixsocket "$tmp/redis.sock" --unixsocketperm 700 \
 	--save '' --appendonly no --dir "$tmp" >"$tmp/redis.log" 2>&1 &
-pids="$pids $!"
+_stack_track $!
 if ! wait_for redis-cli -s "$tmp/redis.sock" ping; then
 	echo "Bail out! redis-server did not start"
 	cat "$tmp/redis.log" | sed 's/^/# /'
@@ -76,7 +71,7 @@ start_app() {
 	NODE_PATH="$node_modules" REDIS_SOCKET="$tmp/redis.sock" SECRETS="$2" \
 	    LISTEN="$tmp/$1.sock" node "$top_srcdir/tests/express/app.js" \
 	    >"$tmp/$1.log" 2>&1 &
-	pids="$pids $!"
+	_stack_track $!
 	if ! wait_for test -S "$tmp/$1.sock"; then
 		echo "Bail out! the Express app $1 did not start"
 		sed 's/^/# /' "$tmp/$1.log"
