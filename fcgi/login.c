@@ -8,6 +8,7 @@
 #include "api.h"
 #include "log.h"
 #include "responder.h"
+#include "throttle.h"
 
 /*
  * A hash to verify against when the username is unknown, so that an
@@ -23,21 +24,23 @@ too_many(struct resp *rs, long retry_after)
 
 	snprintf(s, sizeof(s), "%ld", retry_after > 0 ? retry_after : 1);
 	resp_header(rs, "Retry-After", s);
-	resp_error(rs, 429, "too_many_attempts",
-	    "Too many failed logins; wait before trying again.", NULL);
+	resp_error_code(rs, HTTP_ERR_TOO_MANY_ATTEMPTS, NULL, NULL);
 }
 
 static void
-login_post(struct board *b, struct req *rq, struct resp *rs)
+login_post(struct board *b, struct req *rq, const struct session *sess,
+    struct resp *rs)
 {
 	struct json_obj o;
 	struct user u;
 	struct session s, old;
-	const char *name, *pw, *addr = board_client_addr(b, rq);
+	const char *name, *pw, *addr = http_client_addr(rq, &b->trusted);
 	size_t pwlen;
 	long retry = 0;
 	enum board_err rc;
 
+	(void)sess;	/* a session is optional here: see the fixation check */
+	json_obj_init(&o);
 	user_init(&u);
 	session_init(&s);
 	session_init(&old);
@@ -45,7 +48,8 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		goto out;
 	if (!api_credentials(&o, rs, &name, &pw, &pwlen))
 		goto out;
-	rc = session_login_check(b->sessions, name, addr, &retry);
+	rc = throttle_check(session_store_redis(b->sessions), &b->conf, name,
+	    addr, &retry);
 	if (rc == BOARD_EDENIED) {
 		log_info("login: refused, too many failed logins (from %s)",
 		    addr);
@@ -72,15 +76,15 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		(void)password_verify(dummy_hash, pw, pwlen);
 	if (rc == BOARD_ENOTFOUND ||
 	    password_verify(u.pwhash, pw, pwlen) != BOARD_OK) {
-		rc = session_login_failed(b->sessions, name, addr);
+		rc = throttle_failed(session_store_redis(b->sessions), &b->conf,
+		    name, addr);
 		if (rc != BOARD_OK) {
 			resp_error_from(rs, rc, NULL, NULL);
 			goto out;
 		}
 		/* Not the name: it is often a password typed in the wrong box. */
 		log_info("login: failed login from %s", addr);
-		resp_error(rs, 401, "invalid_credentials",
-		    "Unknown username or wrong password.", NULL);
+		resp_error_code(rs, HTTP_ERR_INVALID_CREDENTIALS, NULL, NULL);
 		goto out;
 	}
 	if (password_needs_rehash(&b->cost, u.pwhash)) {
@@ -92,7 +96,7 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		explicit_bzero(hash, sizeof(hash));
 	}
 	/* No session fixation: whatever session the client had is gone. */
-	rc = board_session(b, rq, &old);
+	rc = session_cookie_find(b->sessions, b->secrets, rq, &old);
 	if (rc == BOARD_OK)
 		rc = session_destroy(b->sessions, old.sid);
 	if (rc == BOARD_EUNAVAIL) {
@@ -104,8 +108,8 @@ login_post(struct board *b, struct req *rq, struct resp *rs)
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
-	(void)session_login_succeeded(b->sessions, name);
-	board_set_cookie(b, rs, &s);
+	(void)throttle_succeeded(session_store_redis(b->sessions), name);
+	session_cookie_set(b->sessions, b->secrets, rs, &s);
 	log_info("login: user %s signed in", u.id);
 	api_user_resp(rs, 200, u.id, u.username);
 out:
@@ -116,13 +120,15 @@ out:
 }
 
 static void
-logout_post(struct board *b, struct req *rq, struct resp *rs)
+logout_post(struct board *b, struct req *rq, const struct session *sess,
+    struct resp *rs)
 {
 	struct session s;
 	enum board_err rc;
 
+	(void)sess;	/* optional: signing out without one is fine */
 	session_init(&s);
-	rc = board_session(b, rq, &s);
+	rc = session_cookie_find(b->sessions, b->secrets, rq, &s);
 	if (rc == BOARD_OK) {
 		rc = session_destroy(b->sessions, s.sid);
 		if (rc == BOARD_OK)
@@ -132,28 +138,26 @@ logout_post(struct board *b, struct req *rq, struct resp *rs)
 		/* Do not claim the session is gone while it still works. */
 		resp_error_from(rs, rc, NULL, NULL);
 	} else {
-		board_clear_cookie(b, rs);
+		session_cookie_clear(b->sessions, rs);
 		resp_empty(rs, 204);
 	}
 	session_cleanup(&s);
 }
 
 static void
-me_get(struct board *b, struct req *rq, struct resp *rs)
+me_get(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
-	struct session s;
-
-	session_init(&s);
-	if (board_require_session(b, rq, rs, &s))
-		api_user_resp(rs, 200, s.user_id, s.username);
-	session_cleanup(&s);
+	(void)b;
+	(void)rq;
+	api_user_resp(rs, 200, s->user_id, s->username);
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/auth/login", login_post },
-	{ "POST", "/api/auth/logout", logout_post },
-	{ "GET", "/api/auth/me", me_get },
-	{ NULL, NULL, NULL }
+	{ "POST", "/api/auth/login", login_post, 0 },
+	{ "POST", "/api/auth/logout", logout_post, 0 },
+	{ "GET", "/api/auth/me", me_get, ROUTE_SESSION },
+	{ NULL, NULL, NULL, 0 }
 };
 
 int

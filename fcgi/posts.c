@@ -16,7 +16,10 @@ post_resp(struct resp *rs, int status, const struct post *p)
 	api_post_json(&rs->body, p);
 }
 
-/* Reads ?limit= (1..100, default 20); false after setting a 400. */
+/*
+ * Reads ?limit= (1..API_LIMIT_MAX, API_PAGE_SIZE when absent); false after
+ * setting a 400.
+ */
 static bool
 parse_limit(const struct req *rq, struct resp *rs, int *limit)
 {
@@ -24,7 +27,7 @@ parse_limit(const struct req *rq, struct resp *rs, int *limit)
 	char *s = http_query_get(rq->query, "limit", &dup);
 	bool okay = true;
 
-	*limit = API_LIMIT_DEFAULT;
+	*limit = API_PAGE_SIZE;
 	if (s != NULL || dup) {
 		size_t n = s ? strlen(s) : 0;
 		long v = 0;
@@ -42,13 +45,14 @@ parse_limit(const struct req *rq, struct resp *rs, int *limit)
 	}
 	free(s);
 	if (!okay)
-		resp_error(rs, 400, "invalid_field",
-		    "limit must be an integer from 1 to 100.", "limit");
+		api_field_error(rs, "limit",
+		    "limit must be an integer from 1 to %d.", API_LIMIT_MAX);
 	return okay;
 }
 
 static void
-posts_list(struct board *b, struct req *rq, struct resp *rs)
+posts_list(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	struct store_cursor cur;
 	struct post_list l;
@@ -57,6 +61,7 @@ posts_list(struct board *b, struct req *rq, struct resp *rs)
 	int limit;
 	enum board_err rc;
 
+	(void)s;
 	post_list_init(&l);
 	if (!parse_limit(rq, rs, &limit))
 		return;
@@ -64,9 +69,8 @@ posts_list(struct board *b, struct req *rq, struct resp *rs)
 	if (cs != NULL || dup) {
 		if (dup || store_cursor_decode(cs, &cur) != BOARD_OK) {
 			free(cs);
-			resp_error(rs, 400, "invalid_field",
-			    "cursor is not one this service gave out.",
-			    "cursor");
+			api_field_error(rs, "cursor",
+			    "cursor is not one this service gave out.");
 			return;
 		}
 		has_cursor = true;
@@ -105,37 +109,60 @@ out:
 	post_list_cleanup(&l);
 }
 
-static void
-posts_create(struct board *b, struct req *rq, struct resp *rs)
+/* API.md writes the content limit with a thousands separator. */
+_Static_assert(API_CONTENT_MAX >= 1000 && API_CONTENT_MAX < 1000000,
+    "the content limit is written as N,NNN");
+
+/*
+ * Reads title (trimmed) and content, both required unless flags holds
+ * JSON_OPTIONAL (then an absent one leaves its pointer as it was); false
+ * after setting the 400 that names the field.
+ */
+static bool
+post_fields(const struct json_obj *o, struct resp *rs, unsigned flags,
+    const char **title, size_t *tlen, const char **content, size_t *clen)
 {
-	struct session s;
-	struct json_obj o = { NULL, 0 };
+	if (json_get_text(o, "title", 1, API_TITLE_MAX, JSON_TRIM | flags,
+	    title, tlen) == BOARD_EINVAL) {
+		api_field_error(rs, "title", "title must be 1 to %d characters "
+		    "of text (surrounding spaces are trimmed).", API_TITLE_MAX);
+		return false;
+	}
+	if (json_get_text(o, "content", 1, API_CONTENT_MAX, flags, content,
+	    clen) == BOARD_EINVAL) {
+		api_field_error(rs, "content", "content must be 1 to %d,%03d "
+		    "characters of text.", API_CONTENT_MAX / 1000,
+		    API_CONTENT_MAX % 1000);
+		return false;
+	}
+	return true;
+}
+
+/* The error for a store code; a missing post is "No such post." */
+static void
+post_error(struct resp *rs, enum board_err rc)
+{
+	resp_error_from(rs, rc, rc == BOARD_ENOTFOUND ? "No such post." :
+	    NULL, NULL);
+}
+
+static void
+posts_create(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
+{
+	struct json_obj o;
 	struct post p;
-	const char *title, *content;
-	size_t tlen, clen;
+	const char *title = NULL, *content = NULL;
+	size_t tlen = 0, clen = 0;
 	enum board_err rc;
 
-	session_init(&s);
+	json_obj_init(&o);
 	post_init(&p);
-	if (!board_require_session(b, rq, rs, &s))
-		goto out;
 	if (!api_parse_body(rq, rs, &o))
 		goto out;
-	if (json_get_text(&o, "title", 1, API_TITLE_MAX, true, false, &title,
-	    &tlen) != BOARD_OK) {
-		resp_error(rs, 400, "invalid_field", "title must be 1 to 200 "
-		    "characters of text (surrounding spaces are trimmed).",
-		    "title");
+	if (!post_fields(&o, rs, 0, &title, &tlen, &content, &clen))
 		goto out;
-	}
-	if (json_get_text(&o, "content", 1, API_CONTENT_MAX, false, false,
-	    &content, &clen) != BOARD_OK) {
-		resp_error(rs, 400, "invalid_field",
-		    "content must be 1 to 20,000 characters of text.",
-		    "content");
-		goto out;
-	}
-	rc = store_post_create(b->store, s.user_id, s.username, title, tlen,
+	rc = store_post_create(b->store, s->user_id, s->username, title, tlen,
 	    content, clen, board_now_ms(), &p);
 	if (rc != BOARD_OK) {
 		resp_error_from(rs, rc, NULL, NULL);
@@ -145,49 +172,42 @@ posts_create(struct board *b, struct req *rq, struct resp *rs)
 out:
 	post_cleanup(&p);
 	json_obj_cleanup(&o);
-	session_cleanup(&s);
 }
 
 static void
-posts_get(struct board *b, struct req *rq, struct resp *rs)
+posts_get(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	struct post p;
 	enum board_err rc;
 
+	(void)s;
 	post_init(&p);
 	rc = store_post_find(b->store, route_tail(rq), false, &p);
 	if (rc == BOARD_OK)
 		post_resp(rs, 200, &p);
-	else if (rc == BOARD_ENOTFOUND)
-		resp_error(rs, 404, "not_found", "No such post.", NULL);
 	else
-		resp_error_from(rs, rc, NULL, NULL);
+		post_error(rs, rc);
 	post_cleanup(&p);
 }
 
 /*
- * The post named by the path, if the signed-in user wrote it; otherwise
- * sets 401/403/404/503 and returns false.
+ * The post named by the path, if the signed-in user s wrote it; otherwise
+ * sets 403/404/503 and returns false.
  */
 static bool
-own_post(struct board *b, struct req *rq, struct resp *rs, struct session *s,
-    struct post *p)
+own_post(struct board *b, struct req *rq, struct resp *rs,
+    const struct session *s, struct post *p)
 {
 	enum board_err rc;
 
-	if (!board_require_session(b, rq, rs, s))
-		return false;
 	rc = store_post_find(b->store, route_tail(rq), true, p);
-	if (rc == BOARD_ENOTFOUND) {
-		resp_error(rs, 404, "not_found", "No such post.", NULL);
-		return false;
-	}
 	if (rc != BOARD_OK) {
-		resp_error_from(rs, rc, NULL, NULL);
+		post_error(rs, rc);
 		return false;
 	}
 	if (strcmp(p->author_id, s->user_id) != 0) {
-		resp_error(rs, 403, "forbidden",
+		resp_error_code(rs, HTTP_ERR_FORBIDDEN,
 		    "Only the author may change this post.", NULL);
 		return false;
 	}
@@ -195,68 +215,51 @@ own_post(struct board *b, struct req *rq, struct resp *rs, struct session *s,
 }
 
 static void
-posts_patch(struct board *b, struct req *rq, struct resp *rs)
+posts_patch(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
-	struct session s;
-	struct json_obj o = { NULL, 0 };
+	struct json_obj o;
 	struct post p, np;
 	const char *title = NULL, *content = NULL;
 	size_t tlen = 0, clen = 0;
 	enum board_err rc;
 
-	session_init(&s);
+	json_obj_init(&o);
 	post_init(&p);
 	post_init(&np);
-	if (!own_post(b, rq, rs, &s, &p))
+	if (!own_post(b, rq, rs, s, &p))
 		goto out;
 	if (!api_parse_body(rq, rs, &o))
 		goto out;
-	rc = json_get_text(&o, "title", 1, API_TITLE_MAX, true, true, &title,
-	    &tlen);
-	if (rc == BOARD_EINVAL) {
-		resp_error(rs, 400, "invalid_field", "title must be 1 to 200 "
-		    "characters of text (surrounding spaces are trimmed).",
-		    "title");
+	if (!post_fields(&o, rs, JSON_OPTIONAL, &title, &tlen, &content,
+	    &clen))
 		goto out;
-	}
-	rc = json_get_text(&o, "content", 1, API_CONTENT_MAX, false, true,
-	    &content, &clen);
-	if (rc == BOARD_EINVAL) {
-		resp_error(rs, 400, "invalid_field",
-		    "content must be 1 to 20,000 characters of text.",
-		    "content");
-		goto out;
-	}
 	if (title == NULL && content == NULL) {
-		resp_error(rs, 400, "invalid_field",
-		    "Send a title, a content, or both.", "title");
+		api_field_error(rs, "title",
+		    "Send a title, a content, or both.");
 		goto out;
 	}
 	rc = store_post_update(b->store, p.id, title, tlen, content, clen,
 	    board_now_ms(), &np);
-	if (rc == BOARD_ENOTFOUND)
-		resp_error(rs, 404, "not_found", "No such post.", NULL);
-	else if (rc != BOARD_OK)
-		resp_error_from(rs, rc, NULL, NULL);
+	if (rc != BOARD_OK)
+		post_error(rs, rc);
 	else
 		post_resp(rs, 200, &np);
 out:
 	post_cleanup(&np);
 	post_cleanup(&p);
 	json_obj_cleanup(&o);
-	session_cleanup(&s);
 }
 
 static void
-posts_delete(struct board *b, struct req *rq, struct resp *rs)
+posts_delete(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
-	struct session s;
 	struct post p;
 	enum board_err rc;
 
-	session_init(&s);
 	post_init(&p);
-	if (!own_post(b, rq, rs, &s, &p))
+	if (!own_post(b, rq, rs, s, &p))
 		goto out;
 	rc = store_post_delete(b->store, p.id);
 	if (rc == BOARD_OK || rc == BOARD_ENOTFOUND)
@@ -265,16 +268,15 @@ posts_delete(struct board *b, struct req *rq, struct resp *rs)
 		resp_error_from(rs, rc, NULL, NULL);
 out:
 	post_cleanup(&p);
-	session_cleanup(&s);
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/posts", posts_list },
-	{ "POST", "/api/posts", posts_create },
-	{ "GET", "/api/posts/{id}", posts_get },
-	{ "PATCH", "/api/posts/{id}", posts_patch },
-	{ "DELETE", "/api/posts/{id}", posts_delete },
-	{ NULL, NULL, NULL }
+	{ "GET", "/api/posts", posts_list, 0 },
+	{ "POST", "/api/posts", posts_create, ROUTE_SESSION },
+	{ "GET", "/api/posts/{id}", posts_get, 0 },
+	{ "PATCH", "/api/posts/{id}", posts_patch, ROUTE_SESSION },
+	{ "DELETE", "/api/posts/{id}", posts_delete, ROUTE_SESSION },
+	{ NULL, NULL, NULL, 0 }
 };
 
 int

@@ -8,7 +8,8 @@
 #include "responder.h"
 
 static void
-signup_post(struct board *b, struct req *rq, struct resp *rs)
+signup_post(struct board *b, struct req *rq, const struct session *sess,
+    struct resp *rs)
 {
 	struct json_obj o;
 	struct user u;
@@ -17,9 +18,11 @@ signup_post(struct board *b, struct req *rq, struct resp *rs)
 	char hash[PASSWORD_HASH_MAX];
 	enum board_err rc;
 
+	(void)sess;
+	json_obj_init(&o);
 	user_init(&u);
 	if (!api_parse_body(rq, rs, &o))
-		return;
+		goto out;
 	if (!api_credentials(&o, rs, &name, &pw, &pwlen))
 		goto out;
 	/* Hash before asking the store, so a taken name costs the same. */
@@ -30,8 +33,7 @@ signup_post(struct board *b, struct req *rq, struct resp *rs)
 	rc = store_user_create(b->store, name, hash, &u);
 	explicit_bzero(hash, sizeof(hash));
 	if (rc == BOARD_EEXIST) {
-		resp_error(rs, 409, "username_taken",
-		    "That username is taken.", "username");
+		resp_error_code(rs, HTTP_ERR_USERNAME_TAKEN, NULL, "username");
 		goto out;
 	}
 	if (rc != BOARD_OK) {
@@ -46,8 +48,8 @@ out:
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/auth/signup", signup_post },
-	{ NULL, NULL, NULL }
+	{ "POST", "/api/auth/signup", signup_post, 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 int

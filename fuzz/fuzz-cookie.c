@@ -1,5 +1,5 @@
 /*
- * fuzz-cookie.c: the Cookie header, as board_session reads it:
+ * fuzz-cookie.c: the Cookie header, as session_cookie_find reads it:
  * http_cookie_get("board.sid"), then session_cookie_verify against a fixed
  * pair of secrets. The raw input is also verified as a cookie value, so
  * bytes the cookie parser would split on still reach the verifier. A

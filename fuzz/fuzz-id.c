@@ -17,13 +17,15 @@
 #include "fuzz.h"
 
 static void
-stub(struct board *b, struct req *rq, struct resp *rs)
+stub(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	resp_json(rs, 200, "{}", 2);
 }
 
 static void
-stub_id(struct board *b, struct req *rq, struct resp *rs)
+stub_id(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	const char *id = route_tail(rq);
 
@@ -34,17 +36,18 @@ stub_id(struct board *b, struct req *rq, struct resp *rs)
 		resp_json(rs, 200, "{}", 2);
 }
 
+/* No ROUTE_SESSION: this target has no Redis to load a session from. */
 static const struct route fuzz_routes[] = {
-	{ "POST", "/api/auth/signup", stub },
-	{ "POST", "/api/auth/login", stub },
-	{ "POST", "/api/auth/logout", stub },
-	{ "GET", "/api/auth/me", stub },
-	{ "GET", "/api/posts", stub },
-	{ "POST", "/api/posts", stub },
-	{ "GET", "/api/posts/{id}", stub_id },
-	{ "PATCH", "/api/posts/{id}", stub_id },
-	{ "DELETE", "/api/posts/{id}", stub_id },
-	{ NULL, NULL, NULL }
+	{ "POST", "/api/auth/signup", stub, 0 },
+	{ "POST", "/api/auth/login", stub, 0 },
+	{ "POST", "/api/auth/logout", stub, 0 },
+	{ "GET", "/api/auth/me", stub, 0 },
+	{ "GET", "/api/posts", stub, 0 },
+	{ "POST", "/api/posts", stub, 0 },
+	{ "GET", "/api/posts/{id}", stub_id, 0 },
+	{ "PATCH", "/api/posts/{id}", stub_id, 0 },
+	{ "DELETE", "/api/posts/{id}", stub_id, 0 },
+	{ NULL, NULL, NULL, 0 }
 };
 
 /* STORE_ID_LEN lower-case hex digits, said once more without cleverness. */

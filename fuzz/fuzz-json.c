@@ -59,23 +59,24 @@ fields(const struct json_obj *o)
 	struct resp rs;
 
 	/* POST /api/posts: both required. */
-	if (json_get_text(o, "title", 1, API_TITLE_MAX, true, false, &s,
-	    &n) == BOARD_OK) {
+	if (json_get_text(o, "title", 1, API_TITLE_MAX, JSON_TRIM, &s, &n) ==
+	    BOARD_OK) {
 		check_text(s, n, 1, API_TITLE_MAX);
 		FUZZ_CHECK(s[0] != ' ' && s[n - 1] != ' ');
 		check_escape(s, n);
 	}
-	if (json_get_text(o, "content", 1, API_CONTENT_MAX, false, false, &s,
-	    &n) == BOARD_OK)
+	if (json_get_text(o, "content", 1, API_CONTENT_MAX, 0, &s, &n) ==
+	    BOARD_OK)
 		check_text(s, n, 1, API_CONTENT_MAX);
 	/* PATCH: optional, absent is ENOTFOUND. */
-	rc = json_get_text(o, "title", 1, API_TITLE_MAX, true, true, &s, &n);
+	rc = json_get_text(o, "title", 1, API_TITLE_MAX,
+	    JSON_TRIM | JSON_OPTIONAL, &s, &n);
 	FUZZ_CHECK(rc == BOARD_OK || rc == BOARD_EINVAL ||
 	    rc == BOARD_ENOTFOUND);
 	FUZZ_CHECK((rc == BOARD_ENOTFOUND) == (json_obj_get(o, "title") ==
 	    NULL));
-	rc = json_get_text(o, "content", 1, API_CONTENT_MAX, false, true, &s,
-	    &n);
+	rc = json_get_text(o, "content", 1, API_CONTENT_MAX, JSON_OPTIONAL,
+	    &s, &n);
 	FUZZ_CHECK(rc == BOARD_OK || rc == BOARD_EINVAL ||
 	    rc == BOARD_ENOTFOUND);
 

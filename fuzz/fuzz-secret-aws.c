@@ -18,11 +18,13 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const long statuses[] = { 200, 400, 403, 500, 503, 404, 0, 302 };
-	const char *body, *errtype = NULL, *stage;
-	char *in, *key = NULL, *err = NULL, *hdr = NULL;
-	size_t len, keylen = 0;
+	struct secret_aws_answer a = { .name = "board/fuzz" };
+	struct secret_aws_value v;
+	const char *stage;
+	char *in, *key, *err, *hdr = NULL;
+	size_t keylen;
 	enum secret_aws_outcome res;
-	enum board_err rc = BOARD_OK;
+	enum board_err rc;
 	unsigned flags;
 	long status;
 
@@ -33,21 +35,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	status = statuses[flags & 7];
 	stage = flags & 0x20 ? "AWSPREVIOUS" : NULL;
 	in = fuzz_cstr(data + 1, size - 1);
-	body = in;
-	len = size - 1;
+	a.status = status;
+	a.stage = stage;
+	a.temporary = (flags & 0x40) != 0;
+	a.body = in;
+	a.len = size - 1;
 	if (flags & 0x10) {
-		char *nl = memchr(in, '\n', len);
+		char *nl = memchr(in, '\n', a.len);
 
 		if (nl != NULL) {
 			hdr = xstrndup(in, (size_t)(nl - in));
-			errtype = hdr;
-			len -= (size_t)(nl + 1 - in);
-			body = nl + 1;
+			a.errortype = hdr;
+			a.len -= (size_t)(nl + 1 - in);
+			a.body = nl + 1;
 		}
 	}
-	res = secret_aws_parse_response(status, errtype, body, len,
-	    "board/fuzz", stage, (flags & 0x40) != 0, &key, &keylen, &rc,
-	    &err);
+	res = secret_aws_parse_response(&a, &v);
+	key = v.key;
+	keylen = v.keylen;
+	rc = v.rc;
+	err = v.errmsg;
 	switch (res) {
 	case SECRET_AWS_GOT:
 		FUZZ_CHECK(status == 200 && rc == BOARD_OK && err == NULL);

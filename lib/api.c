@@ -1,6 +1,7 @@
 /* api.c: the checks and JSON shapes that more than one responder needs. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,8 +18,22 @@ api_parse_body(const struct req *rq, struct resp *rs, struct json_obj *o)
 	char msg[128];
 	snprintf(msg, sizeof(msg), "The body must be one JSON object (%s).",
 	    why);
-	resp_error(rs, 400, "invalid_json", msg, NULL);
+	resp_error_code(rs, HTTP_ERR_INVALID_JSON, msg, NULL);
 	return false;
+}
+
+void
+api_field_error(struct resp *rs, const char *field, const char *fmt, ...)
+{
+	struct buf msg;
+	va_list ap;
+
+	buf_init(&msg);
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	resp_error_code(rs, HTTP_ERR_INVALID_FIELD, buf_cstr(&msg), field);
+	buf_cleanup(&msg);
 }
 
 static bool
@@ -45,16 +60,16 @@ api_credentials(const struct json_obj *o, struct resp *rs,
 
 	if (u == NULL || u->type != JSON_STRING || u->bad_string ||
 	    strlen(u->str) != u->len || !username_ok(u->str, u->len)) {
-		resp_error(rs, 400, "invalid_field",
-		    "username must be 3 to 32 characters from A-Z a-z 0-9 "
-		    "_ . -", "username");
+		api_field_error(rs, "username", "username must be %d to %d "
+		    "characters from A-Z a-z 0-9 _ . -", API_USERNAME_MIN,
+		    API_USERNAME_MAX);
 		return false;
 	}
-	/* 8 to 256 bytes; the parser already guaranteed valid UTF-8. */
+	/* Counted in bytes; the parser already guaranteed valid UTF-8. */
 	if (p == NULL || p->type != JSON_STRING || p->bad_string ||
 	    p->len < API_PASSWORD_MIN || p->len > API_PASSWORD_MAX) {
-		resp_error(rs, 400, "invalid_field",
-		    "password must be 8 to 256 bytes of text", "password");
+		api_field_error(rs, "password", "password must be %d to %d "
+		    "bytes of text", API_PASSWORD_MIN, API_PASSWORD_MAX);
 		return false;
 	}
 	*username = u->str;

@@ -16,12 +16,13 @@
 #define API_PASSWORD_MAX 256
 #define API_TITLE_MAX 200
 #define API_CONTENT_MAX 20000
-#define API_LIMIT_DEFAULT 20
+#define API_PAGE_SIZE 20	/* posts per page when ?limit is absent */
 #define API_LIMIT_MAX 100
 
 /*
- * Parses the request body as one JSON object into o. On failure sets the
- * 400 invalid_json response and returns false (o is then empty).
+ * Parses the request body as one JSON object into o (which needs no
+ * json_obj_init first). On failure sets the 400 invalid_json response and
+ * returns false (o is then empty).
  */
 bool api_parse_body(const struct req *rq, struct resp *rs, struct json_obj *o);
 
@@ -32,6 +33,13 @@ bool api_parse_body(const struct req *rq, struct resp *rs, struct json_obj *o);
  */
 bool api_credentials(const struct json_obj *o, struct resp *rs,
     const char **username, const char **password, size_t *password_len);
+
+/*
+ * Sets 400 invalid_field naming field, with a message made from fmt as
+ * printf does (so that limits in it come from the constants above).
+ */
+void api_field_error(struct resp *rs, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* Appends {"id":..,"username":..}. */
 void api_user_json(struct buf *b, const char *id, const char *username);

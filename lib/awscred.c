@@ -17,6 +17,7 @@
 #include "awscred.h"
 #include "board.h"
 #include "httpc.h"
+#include "json.h"
 #include "log.h"
 
 #define AWSCRED_ECS_HOST "http://169.254.170.2"
@@ -47,17 +48,6 @@ awscred_forget(void)
 	awscred_clear(&awscred_cache);
 	free(awscred_cache_from);
 	awscred_cache_from = NULL;
-}
-
-/* Overwrites every string in a parsed document that held credentials. */
-static void
-awscred_json_wipe(cJSON *j)
-{
-	for (; j != NULL; j = j->next) {
-		if (j->valuestring != NULL)
-			explicit_bzero(j->valuestring, strlen(j->valuestring));
-		awscred_json_wipe(j->child);
-	}
 }
 
 static bool
@@ -198,8 +188,7 @@ awscred_from_json(const struct buf *body, const char *from,
 	out->token = xstrdup(tok->valuestring);
 	rc = BOARD_OK;
 out:
-	awscred_json_wipe(doc);
-	cJSON_Delete(doc);
+	json_cjson_free_secret(doc);
 	return rc;
 }
 
@@ -277,8 +266,7 @@ awscred_ecs_token(char **out, char **errmsg)
 	const char *setting = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
 	char *tok = NULL;
 	size_t len = 0;
-	ssize_t n;
-	int fd;
+	int fd, r;
 
 	*out = NULL;
 	if (file != NULL) {
@@ -290,21 +278,17 @@ awscred_ecs_token(char **out, char **errmsg)
 			return BOARD_EINVAL;
 		}
 		tok = xmalloc(AWSCRED_TOKEN_FILE_MAX + 1);
-		while (len < AWSCRED_TOKEN_FILE_MAX &&
-		    (n = read(fd, tok + len, AWSCRED_TOKEN_FILE_MAX - len)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				*errmsg = xasprintf("%s %s: %s", setting,
-				    file, strerror(errno));
-				close(fd);
-				xfree_secret(tok);
-				return BOARD_EINVAL;
-			}
-			len += (size_t)n;
+		r = board_read_fd(fd, tok, AWSCRED_TOKEN_FILE_MAX, &len);
+		tok[len] = '\0';
+		if (r < 0) {
+			*errmsg = xasprintf("%s %s: %s", setting, file,
+			    strerror(errno));
+			close(fd);
+			explicit_bzero(tok, len);
+			free(tok);
+			return BOARD_EINVAL;
 		}
 		close(fd);
-		tok[len] = '\0';
 		if (len > 0 && tok[len - 1] == '\n')
 			tok[--len] = '\0';
 		if (len > 0 && tok[len - 1] == '\r')
@@ -312,7 +296,8 @@ awscred_ecs_token(char **out, char **errmsg)
 		if (strlen(tok) != len) {
 			*errmsg = xasprintf("%s %s: holds a NUL byte",
 			    setting, file);
-			xfree_secret(tok);
+			explicit_bzero(tok, len);	/* past the NUL too */
+			free(tok);
 			return BOARD_EINVAL;
 		}
 	} else if (env != NULL) {
@@ -369,9 +354,7 @@ awscred_fetch_ecs(const char *url, struct awscred *out, char **errmsg)
 	if (rc == BOARD_OK)
 		out->source = "ecs";
 out:
-	if (auth.data != NULL)
-		explicit_bzero(auth.data, auth.cap);
-	buf_cleanup(&auth);
+	buf_cleanup_secret(&auth);
 	xfree_secret(tok);
 	free(why);
 	httpc_resp_cleanup(&resp);
@@ -413,9 +396,7 @@ awscred_imds_get(const char *base, const char *path, const char *token,
 		    " (no IAM role attached?)" : "");
 		rc = BOARD_EUNAVAIL;
 	}
-	if (hdr.data != NULL)
-		explicit_bzero(hdr.data, hdr.cap);
-	buf_cleanup(&hdr);
+	buf_cleanup_secret(&hdr);
 	buf_cleanup(&url);
 	free(why);
 	return rc;

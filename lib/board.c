@@ -1,10 +1,12 @@
-/* board.c: error names, never-failing allocators, struct buf, time format. */
+/* board.c: error names, never-failing allocators, struct buf, time, reads. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "board.h"
 #include "log.h"
@@ -99,6 +101,26 @@ xfree_secret(char *s)
 	free(s);
 }
 
+int
+board_read_fd(int fd, void *dst, size_t max, size_t *len)
+{
+	char *p = dst;
+	ssize_t n;
+
+	*len = 0;
+	while (*len < max) {
+		n = read(fd, p + *len, max - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
 void
 buf_init(struct buf *b)
 {
@@ -112,6 +134,14 @@ buf_cleanup(struct buf *b)
 {
 	free(b->data);
 	buf_init(b);
+}
+
+void
+buf_cleanup_secret(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_cleanup(b);
 }
 
 void

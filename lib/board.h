@@ -1,4 +1,4 @@
-/* board.h: error codes, allocation helpers and the growable string buffer. */
+/* board.h: error codes, allocators, the growable string buffer, full reads. */
 #ifndef BOARD_H
 #define BOARD_H
 
@@ -34,6 +34,14 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xfree_secret(char *s);
 
 /*
+ * Reads fd into dst (max bytes of room) until end of file or max bytes,
+ * retrying reads that a signal interrupted; *len is the count read. A
+ * longer file is cut at max: the caller checks the size when that matters.
+ * 0, or -1 with errno set on a read error (*len is then what came before).
+ */
+int board_read_fd(int fd, void *dst, size_t max, size_t *len);
+
+/*
  * A growable, length-tracked, always NUL-terminated byte string.
  * buf_init() makes it empty without allocating; buf_cleanup() frees it;
  * buf_reset() empties it and keeps the capacity.
@@ -46,6 +54,8 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_cleanup(struct buf *b);
+/* buf_cleanup for a buffer that held a secret: overwrites it all first. */
+void buf_cleanup_secret(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);

@@ -9,7 +9,9 @@
 /*
  * Every setting. Strings are NULL when unset and have no default.
  * Each has a board.conf key and an environment variable that overrides it
- * (conf.c's table is the list; etc/board.conf documents them).
+ * (conf.c's table is the list; etc/board.conf documents them). The table
+ * is the only home of the defaults: modules take these values as they
+ * are, so a struct conf made by hand (tests) sets what its module reads.
  */
 struct conf {
 	char *redis_url;	/* redis_url / REDIS_URL */
@@ -19,7 +21,8 @@ struct conf {
 	char *secret_file;	/* session_secret_file / SESSION_SECRET_FILE */
 	char *aws_region;	/* aws_region / AWS_REGION */
 	char *secrets_endpoint;	/* secrets_endpoint / BOARD_SECRETS_ENDPOINT */
-	long secret_refresh;	/* secret_refresh / BOARD_SECRET_REFRESH, s */
+	long secret_refresh;	/* secret_refresh / BOARD_SECRET_REFRESH, s;
+				   0: re-read only when a signature misses */
 	char *cookie_name;	/* cookie_name / BOARD_COOKIE_NAME */
 	bool cookie_secure;	/* cookie_secure / BOARD_COOKIE_SECURE */
 	long session_ttl;	/* session_ttl / BOARD_SESSION_TTL, seconds */

@@ -1,10 +1,14 @@
-/* fcgi-io.c: turns a FastCGI request into struct req and struct resp back. */
+/* fcgi-io.c: the FastCGI accept loop; struct req in, struct resp out. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
 
 #include "fcgi-io.h"
 
@@ -16,7 +20,9 @@ param_dup(FCGX_Request *fr, const char *name)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
-void
+/* Fills rq from a FastCGI request: the parameters API.md needs and the
+ * body, up to HTTP_BODY_MAX bytes. */
+static void
 fcgi_io_read(FCGX_Request *fr, struct req *rq)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -114,7 +120,9 @@ reason(int status)
 	return "Unknown";
 }
 
-void
+/* Writes rs as a CGI response (Status line, headers, body). HEAD requests
+ * get the headers only. */
+static void
 fcgi_io_write(FCGX_Request *fr, const struct req *rq, const struct resp *rs)
 {
 	bool head = rq->method != NULL && strcmp(rq->method, "HEAD") == 0;
@@ -135,7 +143,14 @@ fcgi_io_write(FCGX_Request *fr, const struct req *rq, const struct resp *rs)
 		FCGX_PutStr(buf_cstr(&rs->body), (int)rs->body.len, fr->out);
 }
 
-void
+/*
+ * Ends the request. libfcgi's own close half-closes the socket and then
+ * waits for the front server to close first, in case more input follows;
+ * once the input stream has been read to its end nothing can follow, so
+ * the connection is closed at once instead (a third of a small request's
+ * system-call time in the benchmark).
+ */
+static void
 fcgi_io_finish(FCGX_Request *fr)
 {
 	char chunk[512];
@@ -146,4 +161,85 @@ fcgi_io_finish(FCGX_Request *fr)
 	if (FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
 		fr->detached = 1;	/* close(2) without the lingering wait */
 	FCGX_Finish_r(fr);
+}
+
+static volatile sig_atomic_t stopping, in_accept;
+static fcgi_io_exit_fn *exit_fn;
+static sigset_t stop_set, old_set;
+
+/*
+ * Signals are blocked while a request runs, so this runs only around
+ * accept(): nothing is in hand, and exiting at once avoids waiting for
+ * the next connection when the signal lands just before accept() starts.
+ */
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (in_accept) {
+		if (exit_fn != NULL)
+			exit_fn();
+		_exit(0);
+	}
+}
+
+enum board_err
+fcgi_io_init(fcgi_io_exit_fn *exit_now)
+{
+	struct sigaction sa;
+
+	if (FCGX_Init() != 0 || FCGX_IsCGI())
+		return BOARD_EINVAL;
+	exit_fn = exit_now;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* multiwatch passes USR2 on for `systemctl reload`: replace workers. */
+	sigaction(SIGUSR2, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGHUP);
+	sigaddset(&stop_set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &stop_set, &old_set);
+	return BOARD_OK;
+}
+
+void
+fcgi_io_serve(fcgi_io_handler_fn *fn, void *ctx)
+{
+	FCGX_Request fr;
+	struct req rq;
+	struct resp rs;
+
+	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	req_init(&rq);
+	resp_init(&rs);
+	while (!stopping) {
+		int arc;
+
+		/* Stop signals are let in only while waiting here. */
+		in_accept = 1;
+		sigprocmask(SIG_SETMASK, &old_set, NULL);
+		arc = stopping ? -1 : FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &stop_set, NULL);
+		in_accept = 0;
+		if (arc < 0)
+			break;
+		fcgi_io_read(&fr, &rq);
+		fn(ctx, &rq, &rs);
+		fcgi_io_write(&fr, &rq, &rs);
+		fcgi_io_finish(&fr);
+		req_reset(&rq);
+		resp_reset(&rs);
+	}
+	req_reset(&rq);
+	buf_cleanup(&rq.body);
+	resp_cleanup(&rs);
+	FCGX_Free(&fr, 1);
 }

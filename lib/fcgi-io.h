@@ -2,29 +2,33 @@
 #ifndef BOARD_FCGI_IO_H
 #define BOARD_FCGI_IO_H
 
-#include <fcgiapp.h>
-
+#include "board.h"
 #include "http.h"
 
-/*
- * Fills rq from a FastCGI request: the parameters API.md needs and the body,
- * read up to HTTP_BODY_MAX bytes (more sets body_too_large; the rest is
- * read and dropped in small chunks, never buffered).
- */
-void fcgi_io_read(FCGX_Request *fr, struct req *rq);
+/* Answers one request: fills rs (empty, status 0) from rq. */
+typedef void fcgi_io_handler_fn(void *ctx, struct req *rq, struct resp *rs);
 
-/* Writes rs as a CGI response (Status line, headers, body). HEAD requests
- * get the headers only. */
-void fcgi_io_write(FCGX_Request *fr, const struct req *rq,
-    const struct resp *rs);
+/* Runs in a signal handler just before _exit(): async-signal-safe only. */
+typedef void fcgi_io_exit_fn(void);
 
 /*
- * Ends the request. libfcgi's own close half-closes the socket and then
- * waits for the front server to close first, in case more input follows;
- * once the input stream has been read to its end nothing can follow, so
- * the connection is closed at once instead (a third of a small request's
- * system-call time in the benchmark).
+ * Prepares to serve FastCGI on fd 0, as spawn-fcgi, multiwatch, lighttpd
+ * and systemd hand it over: BOARD_EINVAL when fd 0 is not a FastCGI socket
+ * (started from a shell, or as plain CGI). Then installs the stop signals:
+ * SIGTERM, SIGINT, SIGHUP and SIGUSR2 (multiwatch's for `systemctl
+ * reload`) end the process after the request in hand; they stay blocked
+ * except while waiting in accept(). SIGPIPE is ignored. exit_now (may be
+ * NULL) runs when a stop signal lands in accept(), before _exit(0). Call
+ * once, before fcgi_io_serve().
  */
-void fcgi_io_finish(FCGX_Request *fr);
+enum board_err fcgi_io_init(fcgi_io_exit_fn *exit_now);
+
+/*
+ * Accepts requests one at a time and answers each with fn(ctx, ...) until
+ * a stop signal; returns then (with the stop signals still blocked), after
+ * freeing what it holds. A request's body is read up to HTTP_BODY_MAX
+ * bytes (more sets body_too_large; the rest is drained, never buffered).
+ */
+void fcgi_io_serve(fcgi_io_handler_fn *fn, void *ctx);
 
 #endif

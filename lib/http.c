@@ -107,33 +107,75 @@ resp_error(struct resp *r, int status, const char *code, const char *message,
 	buf_putc(b, '}');
 }
 
+/* Turns a number macro into a string literal. */
+#define HTTP_STR(x) HTTP_STR_(x)
+#define HTTP_STR_(x) #x
+
 void
-resp_error_from(struct resp *r, enum board_err err, const char *message,
+resp_error_code(struct resp *r, enum http_error e, const char *message,
     const char *field)
 {
 	static const struct {
 		int status;
 		const char *code;
 		const char *message;
-	} map[] = {
-		[BOARD_OK] = { 503, "unavailable", "Service unavailable." },
-		[BOARD_EINVAL] = { 400, "invalid_field", "A field is invalid." },
-		[BOARD_ENOTFOUND] = { 404, "not_found", "Not found." },
-		[BOARD_EEXIST] = { 409, "username_taken",
-		    "That username is taken." },
-		[BOARD_EDENIED] = { 403, "forbidden",
+	} table[] = {
+		[HTTP_ERR_INVALID_JSON] = { 400, "invalid_json",
+		    "The body must be one JSON object." },
+		[HTTP_ERR_INVALID_FIELD] = { 400, "invalid_field",
+		    "A field is invalid." },
+		[HTTP_ERR_UNAUTHORIZED] = { 401, "unauthorized",
+		    "You are not signed in." },
+		[HTTP_ERR_INVALID_CREDENTIALS] = { 401, "invalid_credentials",
+		    "Unknown username or wrong password." },
+		[HTTP_ERR_FORBIDDEN] = { 403, "forbidden",
 		    "You are not allowed to do that." },
-		[BOARD_EUNAVAIL] = { 503, "unavailable",
-		    "The service is unavailable; try again shortly." },
-		[BOARD_EINTERNAL] = { 503, "unavailable",
+		[HTTP_ERR_BAD_ORIGIN] = { 403, "bad_origin",
+		    "The request's Origin does not match this site." },
+		[HTTP_ERR_NOT_FOUND] = { 404, "not_found", "Not found." },
+		[HTTP_ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
+		    "That method is not allowed here." },
+		[HTTP_ERR_CONFLICT] = { 409, "conflict",
+		    "That already exists." },
+		[HTTP_ERR_USERNAME_TAKEN] = { 409, "username_taken",
+		    "That username is taken." },
+		[HTTP_ERR_PAYLOAD_TOO_LARGE] = { 413, "payload_too_large",
+		    "The request body is larger than "
+		    HTTP_STR(HTTP_BODY_MAX_KIB) " KiB." },
+		[HTTP_ERR_UNSUPPORTED_MEDIA_TYPE] = { 415,
+		    "unsupported_media_type",
+		    "Send the body as application/json." },
+		[HTTP_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts",
+		    "Too many failed logins; wait before trying again." },
+		[HTTP_ERR_UNAVAILABLE] = { 503, "unavailable",
 		    "The service is unavailable; try again shortly." },
 	};
-	unsigned i = (unsigned)err < sizeof(map) / sizeof(map[0]) ? err : 0;
+	unsigned i = (unsigned)e < sizeof(table) / sizeof(table[0]) ? e :
+	    HTTP_ERR_UNAVAILABLE;
 
-	resp_error(r, map[i].status, map[i].code,
-	    message != NULL ? message : map[i].message, field);
-	if (map[i].status == 503)
+	resp_error(r, table[i].status, table[i].code,
+	    message != NULL ? message : table[i].message, field);
+	if (table[i].status == 503)
 		resp_header(r, "Retry-After", "1");
+}
+
+void
+resp_error_from(struct resp *r, enum board_err err, const char *message,
+    const char *field)
+{
+	static const enum http_error map[] = {
+		/* A handler that reports success as an error is a bug. */
+		[BOARD_OK] = HTTP_ERR_UNAVAILABLE,
+		[BOARD_EINVAL] = HTTP_ERR_INVALID_FIELD,
+		[BOARD_ENOTFOUND] = HTTP_ERR_NOT_FOUND,
+		[BOARD_EEXIST] = HTTP_ERR_CONFLICT,
+		[BOARD_EDENIED] = HTTP_ERR_FORBIDDEN,
+		[BOARD_EUNAVAIL] = HTTP_ERR_UNAVAILABLE,
+		[BOARD_EINTERNAL] = HTTP_ERR_UNAVAILABLE,
+	};
+
+	resp_error_code(r, (unsigned)err < sizeof(map) / sizeof(map[0]) ?
+	    map[err] : HTTP_ERR_UNAVAILABLE, message, field);
 }
 
 static int
@@ -400,4 +442,77 @@ http_origin_ok(const struct req *r)
 	 */
 	return strcmp(op, def) == 0 ||
 	    (r->server_port != NULL && strcmp(op, r->server_port) == 0);
+}
+
+void
+http_trusted_init(struct http_trusted *t, const char *list)
+{
+	char *copy = xstrdup(list != NULL ? list : "");
+	size_t n = 0;
+
+	t->addrs = xcalloc(1, sizeof(char *));
+	for (char *save = NULL, *a = strtok_r(copy, " ,\t", &save);
+	    a != NULL; a = strtok_r(NULL, " ,\t", &save)) {
+		t->addrs = xrealloc(t->addrs, (n + 2) * sizeof(char *));
+		t->addrs[n++] = xstrdup(a);
+		t->addrs[n] = NULL;
+	}
+	free(copy);
+}
+
+void
+http_trusted_cleanup(struct http_trusted *t)
+{
+	if (t->addrs != NULL)
+		for (char **a = t->addrs; *a != NULL; a++)
+			free(*a);
+	free(t->addrs);
+	t->addrs = NULL;
+}
+
+static bool
+http_trusted_has(const struct http_trusted *t, const char *addr, size_t len)
+{
+	if (t->addrs == NULL)
+		return false;
+	for (char **a = t->addrs; *a != NULL; a++)
+		if (strlen(*a) == len && strncmp(*a, addr, len) == 0)
+			return true;
+	return false;
+}
+
+const char *
+http_client_addr(const struct req *rq, const struct http_trusted *t)
+{
+	static char hop[64];
+	const char *addr = rq->remote_addr ? rq->remote_addr : "unknown";
+	const char *xff = rq->forwarded_for;
+
+	if (xff == NULL || !http_trusted_has(t, addr, strlen(addr)))
+		return addr;
+	/* Walk X-Forwarded-For from the right: the first hop that is not
+	 * one of our proxies is the client as far as we can trust. */
+	const char *end = xff + strlen(xff);
+	while (end > xff) {
+		const char *start = end;
+
+		while (start > xff && start[-1] != ',')
+			start--;
+		const char *s = start, *e = end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > s && !http_trusted_has(t, s, (size_t)(e - s))) {
+			size_t n = (size_t)(e - s);
+
+			if (n >= sizeof(hop))
+				n = sizeof(hop) - 1;
+			memcpy(hop, s, n);
+			hop[n] = '\0';
+			return hop;
+		}
+		end = start > xff ? start - 1 : xff;
+	}
+	return addr;
 }

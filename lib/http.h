@@ -8,7 +8,8 @@
 #include "board.h"
 
 /* Request bodies above this are 413 (API.md: 65,536 allowed, 65,537 not). */
-#define HTTP_BODY_MAX 65536
+#define HTTP_BODY_MAX_KIB 64
+#define HTTP_BODY_MAX (HTTP_BODY_MAX_KIB * 1024)
 
 /*
  * One request, as the front server described it. All strings are owned by
@@ -60,16 +61,45 @@ void resp_empty(struct resp *r, int status);
 
 /*
  * Sets an API.md error: {"error": code, "message": message} plus "field"
- * when field is not NULL.
+ * when field is not NULL. The writer under the table below: handlers use
+ * resp_error_code or resp_error_from.
  */
 void resp_error(struct resp *r, int status, const char *code,
     const char *message, const char *field);
 
+/* The API.md error codes this service answers with (the front servers
+ * answer invalid_request and header_too_large themselves). */
+enum http_error {
+	HTTP_ERR_INVALID_JSON,		/* 400 */
+	HTTP_ERR_INVALID_FIELD,		/* 400 */
+	HTTP_ERR_UNAUTHORIZED,		/* 401 */
+	HTTP_ERR_INVALID_CREDENTIALS,	/* 401 */
+	HTTP_ERR_FORBIDDEN,		/* 403 */
+	HTTP_ERR_BAD_ORIGIN,		/* 403 */
+	HTTP_ERR_NOT_FOUND,		/* 404 */
+	HTTP_ERR_METHOD_NOT_ALLOWED,	/* 405; the caller sets Allow */
+	HTTP_ERR_CONFLICT,		/* 409, an EEXIST no route maps */
+	HTTP_ERR_USERNAME_TAKEN,	/* 409, signup */
+	HTTP_ERR_PAYLOAD_TOO_LARGE,	/* 413 */
+	HTTP_ERR_UNSUPPORTED_MEDIA_TYPE, /* 415 */
+	HTTP_ERR_TOO_MANY_ATTEMPTS,	/* 429; the caller sets Retry-After */
+	HTTP_ERR_UNAVAILABLE,		/* 503, with Retry-After: 1 */
+};
+
 /*
- * Maps an error code to its API.md status and error (the one table that
- * speaks HTTP for libboard's codes): EINVAL 400 invalid_field, ENOTFOUND
- * 404 not_found, EEXIST 409, EDENIED 403 forbidden, EUNAVAIL and
- * EINTERNAL 503 unavailable. message may be NULL for a stock text.
+ * Sets the error e with its status and API.md code, from the one table
+ * that speaks HTTP. message may be NULL for the table's stock text; field
+ * names the offending field, or is NULL. 503 adds Retry-After: 1.
+ */
+void resp_error_code(struct resp *r, enum http_error e, const char *message,
+    const char *field);
+
+/*
+ * Sets the error for a libboard code through the same table: EINVAL 400
+ * invalid_field, ENOTFOUND 404 not_found, EEXIST 409 conflict, EDENIED
+ * 403 forbidden, EUNAVAIL and EINTERNAL (and anything else) 503
+ * unavailable. A route that gives a code a meaning of its own (signup's
+ * EEXIST is username_taken) calls resp_error_code instead.
  */
 void resp_error_from(struct resp *r, enum board_err err, const char *message,
     const char *field);
@@ -102,5 +132,28 @@ bool http_is_json_type(const char *content_type);
  * then the origin's port must be its scheme's default or SERVER_PORT.
  */
 bool http_origin_ok(const struct req *r);
+
+/* The front servers whose X-Forwarded-For is believed: exact addresses. */
+struct http_trusted {
+	char **addrs;		/* NULL-terminated; NULL after cleanup */
+};
+
+/*
+ * Reads the list of trusted proxies (the trusted_proxies setting):
+ * addresses separated by spaces, tabs or commas; NULL is an empty list.
+ * Addresses match as exact strings.
+ */
+void http_trusted_init(struct http_trusted *t, const char *list);
+/* Frees the list; accepts a zeroed struct. */
+void http_trusted_cleanup(struct http_trusted *t);
+
+/*
+ * The client's address: REMOTE_ADDR ("unknown" when absent), or, when that
+ * is a trusted proxy, the right-most X-Forwarded-For hop that is not one
+ * (hops trimmed of spaces and tabs, empty ones skipped, cut to 63 bytes).
+ * Borrowed from rq, or static until the next call.
+ */
+const char *http_client_addr(const struct req *rq,
+    const struct http_trusted *t);
 
 #endif

@@ -1,8 +1,10 @@
-/* json.c: a strict RFC 8259 parser for request bodies, and string escaping. */
+/* json.c: a strict RFC 8259 parser for request bodies, string escaping. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "json.h"
 
@@ -495,8 +497,7 @@ json_obj_parse(const char *text, size_t len, struct json_obj *out,
 	struct parser ps = { (const unsigned char *)text,
 	    (const unsigned char *)text + len, NULL };
 
-	out->v = NULL;
-	out->n = 0;
+	json_obj_init(out);
 	/* A UTF-8 byte order mark is not JSON (RFC 8259 §8.1 lets us refuse). */
 	skip_ws(&ps);
 	if (ps.p >= ps.end || *ps.p != '{') {
@@ -519,6 +520,13 @@ bad:
 }
 
 void
+json_obj_init(struct json_obj *o)
+{
+	o->v = NULL;
+	o->n = 0;
+}
+
+void
 json_obj_cleanup(struct json_obj *o)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -530,8 +538,7 @@ json_obj_cleanup(struct json_obj *o)
 		}
 	}
 	free(o->v);
-	o->v = NULL;
-	o->n = 0;
+	json_obj_init(o);
 }
 
 const struct json_member *
@@ -588,19 +595,19 @@ last_char_start(const unsigned char *p, size_t n)
 
 enum board_err
 json_get_text(const struct json_obj *o, const char *key, size_t min,
-    size_t max, bool trim, bool optional, const char **out, size_t *outlen)
+    size_t max, unsigned flags, const char **out, size_t *outlen)
 {
 	const struct json_member *m = json_obj_get(o, key);
 	const unsigned char *s;
 	size_t n, w;
 
 	if (m == NULL)
-		return optional ? BOARD_ENOTFOUND : BOARD_EINVAL;
+		return flags & JSON_OPTIONAL ? BOARD_ENOTFOUND : BOARD_EINVAL;
 	if (m->type != JSON_STRING || m->bad_string)
 		return BOARD_EINVAL;
 	s = (const unsigned char *)m->str;
 	n = m->len;
-	if (trim) {
+	if (flags & JSON_TRIM) {
 		while ((w = ws_len(s, n)) != 0) {
 			s += w;
 			n -= w;
@@ -660,4 +667,21 @@ json_escape(struct buf *b, const char *s, size_t len)
 	}
 	buf_append(b, s + run, len - run);
 	buf_putc(b, '"');
+}
+
+static void
+json_cjson_wipe(cJSON *j)
+{
+	for (; j != NULL; j = j->next) {
+		if (j->valuestring != NULL)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		json_cjson_wipe(j->child);
+	}
+}
+
+void
+json_cjson_free_secret(cJSON *j)
+{
+	json_cjson_wipe(j);
+	cJSON_Delete(j);
 }

@@ -1,4 +1,4 @@
-/* json.h: strict parsing of request bodies and typed getters with limits. */
+/* json.h: strict parsing of request bodies, typed getters with limits. */
 #ifndef BOARD_JSON_H
 #define BOARD_JSON_H
 
@@ -39,6 +39,8 @@ struct json_obj {
 enum board_err json_obj_parse(const char *text, size_t len,
     struct json_obj *out, const char **why);
 
+/* Makes o empty, so json_obj_cleanup is safe whether or not it was parsed. */
+void json_obj_init(struct json_obj *o);
 void json_obj_cleanup(struct json_obj *o);
 
 /* The member named key, or NULL. */
@@ -51,19 +53,32 @@ size_t json_utf8_chars(const char *s, size_t len);
 /* true when s is valid UTF-8 (no overlongs, surrogates, or > U+10FFFF). */
 bool json_utf8_valid(const char *s, size_t len);
 
+/* How json_get_text reads a field; 0 for none. */
+enum json_text_flags {
+	JSON_TRIM = 1 << 0,	/* drop surrounding white space first */
+	JSON_OPTIONAL = 1 << 1,	/* absent is BOARD_ENOTFOUND, not EINVAL */
+};
+
 /*
  * Reads a string member for a field of API.md. Missing, not a string,
  * bad_string, or a length outside [min, max] Unicode characters (after
- * trimming surrounding white space when trim is set) is BOARD_EINVAL.
+ * trimming surrounding white space with JSON_TRIM) is BOARD_EINVAL.
  * On BOARD_OK *out borrows from o (or, when trimmed, points into it) with
  * *outlen bytes; it is not NUL-terminated when trimmed, so use outlen.
- * When optional and absent, returns BOARD_ENOTFOUND.
+ * With JSON_OPTIONAL, an absent member is BOARD_ENOTFOUND.
  */
 enum board_err json_get_text(const struct json_obj *o, const char *key,
-    size_t min, size_t max, bool trim, bool optional,
-    const char **out, size_t *outlen);
+    size_t min, size_t max, unsigned flags, const char **out,
+    size_t *outlen);
 
 /* Appends s as a JSON string literal (quotes included) to b. */
 void json_escape(struct buf *b, const char *s, size_t len);
+
+/*
+ * Overwrites every string in a cJSON tree, then deletes it (for documents
+ * that held credentials or secrets). NULL is fine.
+ */
+struct cJSON;
+void json_cjson_free_secret(struct cJSON *j);
 
 #endif

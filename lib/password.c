@@ -29,9 +29,11 @@ password_hash(const struct password_cost *cost, const char *pw, size_t len,
 }
 
 /*
- * node-argon2 writes "$argon2id$v=19$m=65536,p=4,t=3$salt$hash", libsodium
- * 1.0.18 reads only "m=...,t=...,p=..." (facts.md §7). Rewrites the first
- * order into the second in out; false when hash is not of that shape.
+ * node-argon2 (0.45) writes "$argon2id$v=19$m=65536,p=4,t=3$salt$hash",
+ * which libsodium 1.0.18's crypto_pwhash_str_verify refuses; reordered to
+ * "m=...,t=...,p=..." the same hashes verify, p=4 included (test_node_argon2
+ * in tests/test-password.c checks the rewrite). Rewrites the first order
+ * into the second in out; false when hash is not of that shape.
  */
 static bool
 reorder_params(const char *hash, char *out, size_t outsz)
@@ -67,6 +69,28 @@ password_verify(const char *hash, const char *pw, size_t len)
 	if (crypto_pwhash_str_verify(hash, pw, len) != 0)
 		return BOARD_EDENIED;
 	return BOARD_OK;
+}
+
+bool
+password_cost_check(const struct password_cost *cost)
+{
+	/*
+	 * OWASP's Password Storage Cheat Sheet: Argon2id with
+	 * m=46 MiB t=1, 19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5
+	 * (p=1) at the least. Cheaper settings suit tests only.
+	 */
+	static const long min_kib[] = { 47104, 19456, 12288, 9216, 7168 };
+	long kib = (long)(cost->mem / 1024);
+	long t = cost->ops < 5 ? (long)cost->ops : 5;
+
+	if (t >= 1 && kib < min_kib[t - 1]) {
+		log_warn("password: Argon2id m=%ld KiB, t=%ld is below"
+		    " OWASP's minimum (m=19456 KiB, t=2): fine for"
+		    " tests, too weak for real passwords", kib,
+		    (long)cost->ops);
+		return false;
+	}
+	return true;
 }
 
 bool

@@ -31,7 +31,18 @@ enum board_err password_verify(const char *hash, const char *pw, size_t len);
 bool password_needs_rehash(const struct password_cost *cost,
     const char *hash);
 
-/* Initializes libsodium; false when it cannot. Call once at start. */
+/*
+ * true when cost meets OWASP's minimum for Argon2id; otherwise logs a
+ * warning (such a cost suits tests only) and returns false. Call once at
+ * start-up.
+ */
+bool password_cost_check(const struct password_cost *cost);
+
+/*
+ * Initializes libsodium for every module that uses it (passwords, secret
+ * HMACs and random ids, store ids); false when it cannot. Call once at
+ * start, before any of them: board_open does, and so must a test.
+ */
 bool password_init(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* responder.h: start-up, the FastCGI loop, routing, per-request work. */
+/* responder.h: start-up, routing, per-request work. */
 #ifndef BOARD_RESPONDER_H
 #define BOARD_RESPONDER_H
 
@@ -18,19 +18,33 @@ struct board {
 	struct session_store *sessions;
 	struct secret_source *secrets;
 	struct password_cost cost;
-	char **trusted;			/* NULL-terminated proxy addresses */
+	struct http_trusted trusted;	/* for http_client_addr() */
 };
 
-typedef void route_fn(struct board *b, struct req *rq, struct resp *rs);
+/*
+ * A handler. s is the signed-in session for a ROUTE_SESSION route (loaded
+ * by responder_handle, borrowed for the call), NULL for any other route.
+ */
+typedef void route_fn(struct board *b, struct req *rq,
+    const struct session *s, struct resp *rs);
+
+/* Route flags: preconditions responder_handle checks before the handler. */
+enum {
+	/* Needs a signed-in session: 401 unauthorized without one, 503
+	 * when Redis is down. */
+	ROUTE_SESSION = 1 << 0,
+};
 
 /*
- * A route: method and path. A path ending in "/{id}" matches one more
- * non-empty segment (the id), which handlers read with route_tail().
+ * A route: method, path, handler and flags (ROUTE_*, or 0). A path ending
+ * in "/{id}" matches one more non-empty segment (the id), which handlers
+ * read with route_tail().
  */
 struct route {
 	const char *method;
 	const char *path;
 	route_fn *fn;
+	unsigned flags;
 };
 
 /* Opens everything from the configuration. On failure returns non-OK and
@@ -39,8 +53,9 @@ enum board_err board_open(struct board *b, const char *name, char **errmsg);
 void board_close(struct board *b);
 
 /*
- * Handles one request in-process: /api/health, 413, bad_origin, 415,
- * unknown path (404) or method (405 with Allow), then the route's handler.
+ * Handles one request in-process: /api/health, then unknown path (404) or
+ * method (405 with Allow), bad_origin (403), 413, 415, the route's
+ * preconditions (ROUTE_SESSION: 401 or 503), then the route's handler.
  * Never leaves rs->status 0.
  */
 void responder_handle(struct board *b, const struct route *routes,
@@ -56,28 +71,5 @@ int responder_run(const char *name, const struct route *routes,
 
 /* The last path segment matched by a "/{id}" route (borrowed from rq). */
 const char *route_tail(const struct req *rq);
-
-/*
- * The signed-in session: BOARD_OK and out filled, BOARD_ENOTFOUND (no or
- * bad cookie, unknown session: 401), BOARD_EUNAVAIL (503).
- */
-enum board_err board_session(struct board *b, const struct req *rq,
-    struct session *out);
-
-/*
- * board_session() for a handler that needs one: on failure sets the
- * response (401 unauthorized or 503) and returns false.
- */
-bool board_require_session(struct board *b, const struct req *rq,
-    struct resp *rs, struct session *out);
-
-/* Set-Cookie for a new session, and the one that clears it. */
-void board_set_cookie(struct board *b, struct resp *rs,
-    const struct session *s);
-void board_clear_cookie(struct board *b, struct resp *rs);
-
-/* The client's address: REMOTE_ADDR, or the last X-Forwarded-For hop not
- * a trusted proxy when REMOTE_ADDR is one (borrowed from rq or static). */
-const char *board_client_addr(struct board *b, const struct req *rq);
 
 #endif

@@ -11,6 +11,7 @@
 #include "board.h"
 #include "conf.h"
 #include "httpc.h"
+#include "json.h"
 #include "log.h"
 #include "secret-aws.h"
 #include "secret.h"
@@ -18,23 +19,6 @@
 #define SECRET_AWS_KEY "session_secret_key"
 /* Longest AWS message quoted in an error line. */
 #define SECRET_AWS_MSG_MAX 200
-
-static void
-secret_aws_json_wipe(cJSON *j)
-{
-	for (; j != NULL; j = j->next) {
-		if (j->valuestring != NULL)
-			explicit_bzero(j->valuestring, strlen(j->valuestring));
-		secret_aws_json_wipe(j->child);
-	}
-}
-
-static void
-secret_aws_json_free(cJSON *j)
-{
-	secret_aws_json_wipe(j);
-	cJSON_Delete(j);
-}
 
 /*
  * The AWS error code of a failed call: X-Amzn-Errortype, else the body's
@@ -93,47 +77,48 @@ secret_aws_error_text(struct buf *b, cJSON *doc)
 }
 
 enum secret_aws_outcome
-secret_aws_parse_response(long status, const char *errortype,
-    const char *text, size_t len, const char *name, const char *stage,
-    bool temporary, char **key, size_t *keylen, enum board_err *rc,
-    char **errmsg)
+secret_aws_parse_response(const struct secret_aws_answer *a,
+    struct secret_aws_value *out)
 {
 	enum secret_aws_outcome res = SECRET_AWS_FAILED;
 	cJSON *doc = NULL, *inner = NULL;
 	const cJSON *str, *val;
+	const char *name = a->name;
 	char *code = NULL;
 	struct buf msg;
 
 	buf_init(&msg);
-	*rc = BOARD_EINVAL;
-	doc = cJSON_ParseWithLength(text, len);
-	if (status != 200) {
-		code = secret_aws_error_code(errortype, doc);
+	memset(out, 0, sizeof(*out));
+	out->rc = BOARD_EINVAL;
+	doc = cJSON_ParseWithLength(a->body, a->len);
+	if (a->status != 200) {
+		code = secret_aws_error_code(a->errortype, doc);
 		if (strcmp(code, "ResourceNotFoundException") == 0 &&
-		    stage != NULL) {
+		    a->stage != NULL) {
 			res = SECRET_AWS_NOT_FOUND;
 			goto out;
 		}
-		if (strcmp(code, "ExpiredTokenException") == 0 && temporary) {
+		if (strcmp(code, "ExpiredTokenException") == 0 &&
+		    a->temporary) {
 			res = SECRET_AWS_EXPIRED;
 			goto out;
 		}
 		buf_printf(&msg, "secret \"%s\"%s%s: %s (HTTP %ld)", name,
-		    stage != NULL ? " " : "", stage != NULL ? stage : "",
-		    code, status);
+		    a->stage != NULL ? " " : "",
+		    a->stage != NULL ? a->stage : "", code, a->status);
 		if (doc != NULL)
 			secret_aws_error_text(&msg, doc);
 		/* Throttling and AWS-side faults pass; the rest needs a fix. */
-		if (status >= 500 ||
+		if (a->status >= 500 ||
 		    strcmp(code, "ThrottlingException") == 0 ||
 		    strcmp(code, "RequestLimitExceeded") == 0)
-			*rc = BOARD_EUNAVAIL;
+			out->rc = BOARD_EUNAVAIL;
 		goto fail;
 	}
 	if (!cJSON_IsObject(doc)) {
 		buf_printf(&msg, "secret \"%s\": the GetSecretValue answer is "
 		    "not JSON", name);
-		*rc = BOARD_EUNAVAIL;
+		out->rc = BOARD_EUNAVAIL;
 		goto fail;
 	}
 	str = cJSON_GetObjectItemCaseSensitive(doc, "SecretString");
@@ -158,30 +143,29 @@ secret_aws_parse_response(long status, const char *errortype,
 		    "string \"%s\"", name, SECRET_AWS_KEY);
 		goto fail;
 	}
-	*keylen = strlen(val->valuestring);
-	*key = xstrdup(val->valuestring);
+	out->keylen = strlen(val->valuestring);
+	out->key = xstrdup(val->valuestring);
 	res = SECRET_AWS_GOT;
-	*rc = BOARD_OK;
+	out->rc = BOARD_OK;
 	goto out;
 fail:
-	*errmsg = buf_steal(&msg);
+	out->errmsg = buf_steal(&msg);
 out:
-	secret_aws_json_free(inner);
-	secret_aws_json_free(doc);
+	json_cjson_free_secret(inner);
+	json_cjson_free_secret(doc);
 	free(code);
 	buf_cleanup(&msg);
 	return res;
 }
 
 /*
- * One signed GetSecretValue for stage (NULL: AWSCURRENT). On GOT, *key
- * is the session_secret_key value (caller wipes and frees it). *rc is
- * the code to return when the outcome is FAILED.
+ * One signed GetSecretValue for stage (NULL: AWSCURRENT), read into out
+ * as secret_aws_parse_response does.
  */
 static enum secret_aws_outcome
 secret_aws_call(const struct conf *c, const char *url, const char *sigv4,
-    const struct awscred *cred, const char *stage, char **key, size_t *keylen,
-    enum board_err *rc, char **errmsg)
+    const struct awscred *cred, const char *stage,
+    struct secret_aws_value *out)
 {
 	const char *hdrs[4] = {
 		"Content-Type: application/x-amz-json-1.1",
@@ -199,7 +183,7 @@ secret_aws_call(const struct conf *c, const char *url, const char *sigv4,
 	httpc_resp_init(&resp);
 	buf_init(&tokhdr);
 	buf_init(&msg);
-	*rc = BOARD_EINVAL;
+	memset(out, 0, sizeof(*out));
 
 	body = cJSON_CreateObject();
 	if (body == NULL ||
@@ -225,22 +209,21 @@ secret_aws_call(const struct conf *c, const char *url, const char *sigv4,
 	req.aws_secret = cred->secret;
 	if (httpc_do(&req, &resp, &why) != BOARD_OK) {
 		buf_printf(&msg, "secret \"%s\": %s", name, why);
-		*rc = BOARD_EUNAVAIL;
+		out->rc = BOARD_EUNAVAIL;
 		goto fail;
 	}
-	res = secret_aws_parse_response(resp.status, resp.amzn_errortype,
-	    buf_cstr(&resp.body), resp.body.len, name, stage,
-	    cred->expires_ms != 0, key, keylen, rc, errmsg);
+	res = secret_aws_parse_response(&(const struct secret_aws_answer){
+	    .status = resp.status, .errortype = resp.amzn_errortype,
+	    .body = buf_cstr(&resp.body), .len = resp.body.len, .name = name,
+	    .stage = stage, .temporary = cred->expires_ms != 0 }, out);
 	goto out;
 fail:
-	*errmsg = buf_steal(&msg);
+	out->errmsg = buf_steal(&msg);
 out:
 	cJSON_Delete(body);
 	free(payload);
 	free(why);
-	if (tokhdr.data != NULL)
-		explicit_bzero(tokhdr.data, tokhdr.cap);
-	buf_cleanup(&tokhdr);
+	buf_cleanup_secret(&tokhdr);
 	buf_cleanup(&msg);
 	httpc_resp_cleanup(&resp);
 	return res;
@@ -264,8 +247,7 @@ secret_aws_fetch(const struct conf *c, struct secrets *out, char **errmsg)
 {
 	static const char *const stages[] = { NULL, "AWSPREVIOUS" };
 	const struct awscred *cred;
-	char *key[2] = { NULL, NULL };
-	size_t keylen[2] = { 0, 0 };
+	struct secret_aws_value got[2];
 	struct buf url, sigv4, msg;
 	enum board_err rc = BOARD_EINVAL;
 	enum secret_aws_outcome res;
@@ -276,6 +258,7 @@ secret_aws_fetch(const struct conf *c, struct secrets *out, char **errmsg)
 	buf_init(&url);
 	buf_init(&sigv4);
 	buf_init(&msg);
+	memset(got, 0, sizeof(got));
 	*errmsg = NULL;
 	if (name == NULL || name[0] == '\0' || strlen(name) > 2048) {
 		buf_puts(&msg, "SESSION_SECRET_NAME must hold 1 to 2048 "
@@ -316,7 +299,7 @@ again:
 	}
 	for (size_t i = 0; i < 2; i++) {
 		res = secret_aws_call(c, buf_cstr(&url), buf_cstr(&sigv4), cred,
-		    stages[i], &key[i], &keylen[i], &rc, errmsg);
+		    stages[i], &got[i]);
 		if (res == SECRET_AWS_EXPIRED && !retried) {
 			/* Our clock says valid, AWS says expired: refetch once. */
 			log_warn("aws: secret \"%s\": credentials from %s "
@@ -325,8 +308,8 @@ again:
 			awscred_forget();
 			retried = true;
 			for (size_t j = 0; j < 2; j++) {
-				xfree_secret(key[j]);
-				key[j] = NULL;
+				xfree_secret(got[j].key);
+				got[j].key = NULL;
 			}
 			goto again;
 		}
@@ -337,21 +320,25 @@ again:
 			rc = BOARD_EINVAL;
 			goto fail;
 		}
-		if (res == SECRET_AWS_FAILED)
+		if (res == SECRET_AWS_FAILED) {
+			rc = got[i].rc;
+			*errmsg = got[i].errmsg;
+			got[i].errmsg = NULL;
 			goto out;
+		}
 		if (res == SECRET_AWS_NOT_FOUND)
 			break;	/* no AWSPREVIOUS: one secret */
 	}
 	for (size_t i = 0; i < 2; i++)
-		if (key[i] != NULL)
-			secrets_add(out, key[i], keylen[i]);
+		if (got[i].key != NULL)
+			secrets_add(out, got[i].key, got[i].keylen);
 	rc = BOARD_OK;
 	goto out;
 fail:
 	*errmsg = buf_steal(&msg);
 out:
 	for (size_t i = 0; i < 2; i++)
-		xfree_secret(key[i]);
+		xfree_secret(got[i].key);
 	free(why);
 	buf_cleanup(&url);
 	buf_cleanup(&sigv4);

@@ -24,24 +24,39 @@ enum board_err secret_aws_fetch(const struct conf *c, struct secrets *out,
 
 /* What one GetSecretValue answer means. */
 enum secret_aws_outcome {
-	SECRET_AWS_GOT,		/* *key set */
+	SECRET_AWS_GOT,		/* the value's key set */
 	SECRET_AWS_NOT_FOUND,	/* ResourceNotFoundException for a stage */
 	SECRET_AWS_EXPIRED,	/* ExpiredTokenException, temporary creds */
-	SECRET_AWS_FAILED,	/* *rc and *errmsg set */
+	SECRET_AWS_FAILED,	/* the value's rc and errmsg set */
+};
+
+/* One GetSecretValue answer, and what it was the answer to. */
+struct secret_aws_answer {
+	long status;		/* HTTP status */
+	const char *errortype;	/* the X-Amzn-Errortype header, or NULL */
+	const char *body;	/* len bytes */
+	size_t len;
+	const char *name;	/* the secret's name */
+	const char *stage;	/* NULL: AWSCURRENT */
+	bool temporary;		/* the credentials expire */
+};
+
+/* What an answer held. */
+struct secret_aws_value {
+	char *key;		/* GOT: session_secret_key, keylen bytes */
+	size_t keylen;
+	enum board_err rc;	/* FAILED: the code to return */
+	char *errmsg;		/* FAILED: one line, never a value */
 };
 
 /*
- * Reads one GetSecretValue answer: HTTP status, the X-Amzn-Errortype
- * header (or NULL) and the body of len bytes, for the secret name at
- * stage (NULL: AWSCURRENT); temporary says the credentials expire. On
- * GOT, *key (*keylen bytes) is the session_secret_key value: the caller
- * frees it with xfree_secret. On FAILED, *rc is the code to return and
- * *errmsg is set (caller frees). secret_aws_fetch's parser, public so
- * that fuzz/fuzz-secret-aws.c can reach it without a network.
+ * Reads one GetSecretValue answer into out, which it fills from scratch.
+ * On GOT, out->key holds the value: the caller frees it with
+ * xfree_secret. On FAILED, out->rc is the code to return and out->errmsg
+ * is set (caller frees). secret_aws_fetch's parser, public so that
+ * fuzz/fuzz-secret-aws.c can reach it without a network.
  */
-enum secret_aws_outcome secret_aws_parse_response(long status,
-    const char *errortype, const char *text, size_t len, const char *name,
-    const char *stage, bool temporary, char **key, size_t *keylen,
-    enum board_err *rc, char **errmsg);
+enum secret_aws_outcome secret_aws_parse_response(
+    const struct secret_aws_answer *a, struct secret_aws_value *out);
 
 #endif

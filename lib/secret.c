@@ -1,6 +1,7 @@
 /* secret.c: session secrets (file or AWS), HMAC, CSPRNG ids, comparison. */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,30 +19,9 @@
 #include "secret.h"
 #include "secret-aws.h"
 
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-
-#define SECRET_FILE_DEFAULT	LOCALSTATEDIR "/lib/board/session-secret"
 #define SECRET_FILE_MAX		65536	/* bytes; a secret file is tiny */
 #define SECRET_NEW_BYTES	32
-#define SECRET_REFRESH_DEFAULT	300	/* seconds */
 #define SECRET_MISS_PERIOD	10	/* seconds between re-reads on a miss */
-
-static void
-secret_sodium_init(void)
-{
-	static bool done;
-
-	/* Idempotent; needed before randombytes_buf on some systems. */
-	if (!done) {
-		if (sodium_init() < 0) {
-			log_err("secret: sodium_init failed");
-			abort();
-		}
-		done = true;
-	}
-}
 
 void
 secrets_init(struct secrets *s)
@@ -173,7 +153,6 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int fd = -1;
 	enum board_err rc = BOARD_EINVAL;
 	struct secrets got;
@@ -208,18 +187,10 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		goto out;
 	}
 	text = xmalloc(SECRET_FILE_MAX + 1);
-	while (len < SECRET_FILE_MAX) {
-		n = read(fd, text + len, SECRET_FILE_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*errmsg = xasprintf("secret file %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (board_read_fd(fd, text, SECRET_FILE_MAX, &len) < 0) {
+		*errmsg = xasprintf("secret file %s: %s", path,
+		    strerror(errno));
+		goto out;
 	}
 	secrets_parse(text, len, &got);
 	if (got.n == 0) {
@@ -247,7 +218,6 @@ secret_sign(const struct secret *key, const char *msg, size_t len,
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 
-	secret_sodium_init();
 	/* _init takes a key of any length, as Node's createHmac does. */
 	crypto_auth_hmacsha256_init(&st, key->key, key->len);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, len);
@@ -270,7 +240,6 @@ secret_random_id(char out[SECRET_ID_LEN + 1])
 void
 secret_random(void *buf, size_t n)
 {
-	secret_sodium_init();
 	randombytes_buf(buf, n);
 }
 
@@ -284,19 +253,23 @@ struct secret_source {
 	const struct conf *conf;
 	char *path;		/* the file, or NULL for AWS */
 	struct secrets held;
-	long refresh;		/* seconds */
-	time_t loaded_at;	/* monotonic seconds of the last (re)read */
-	time_t missed_at;	/* monotonic seconds of the last miss re-read */
+	long refresh;		/* seconds; 0: only a miss re-reads */
+	int64_t loaded_at;	/* monotonic ms of the last (re)read */
+	int64_t missed_at;	/* monotonic ms of the last miss re-read */
 	bool missed;
 };
 
-static time_t
-secret_now(void)
+/*
+ * Monotonic milliseconds. Whole seconds would end a 1 s interval at the
+ * next tick of the clock, however soon after the read that came.
+ */
+static int64_t
+secret_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Reads the secrets afresh into out. */
@@ -320,12 +293,12 @@ secret_source_new(const struct conf *c, struct secret_source **out,
 	*errmsg = NULL;
 	src->conf = c;
 	secrets_init(&src->held);
-	src->refresh = c->secret_refresh > 0 ? c->secret_refresh :
-	    SECRET_REFRESH_DEFAULT;
-	if (c->secret_name == NULL || c->secret_name[0] == '\0')
-		src->path = xstrdup(c->secret_file != NULL &&
-		    c->secret_file[0] != '\0' ? c->secret_file :
-		    SECRET_FILE_DEFAULT);
+	src->refresh = c->secret_refresh;
+	if (c->secret_name == NULL || c->secret_name[0] == '\0') {
+		/* conf's table gives it a default: never NULL from conf_load */
+		assert(c->secret_file != NULL);
+		src->path = xstrdup(c->secret_file);
+	}
 	rc = secret_source_read(src, true, &src->held, errmsg);
 	if (rc == BOARD_OK && src->held.n == 0) {
 		rc = BOARD_EINVAL;
@@ -339,7 +312,7 @@ secret_source_new(const struct conf *c, struct secret_source **out,
 		secret_source_free(src);
 		return rc;
 	}
-	src->loaded_at = secret_now();
+	src->loaded_at = secret_now_ms();
 	*out = src;
 	return BOARD_OK;
 }
@@ -363,7 +336,7 @@ secret_source_reload(struct secret_source *src)
 	bool changed = false;
 
 	secrets_init(&fresh);
-	src->loaded_at = secret_now();
+	src->loaded_at = secret_now_ms();
 	if (secret_source_read(src, false, &fresh, &errmsg) != BOARD_OK ||
 	    fresh.n == 0) {
 		log_warn("secret: refresh failed, keeping the held secrets: %s",
@@ -387,7 +360,8 @@ out:
 const struct secrets *
 secret_source_get(struct secret_source *src)
 {
-	if (secret_now() - src->loaded_at >= src->refresh)
+	if (src->refresh > 0 &&
+	    secret_now_ms() - src->loaded_at >= src->refresh * 1000)
 		secret_source_reload(src);
 	return &src->held;
 }
@@ -395,9 +369,9 @@ secret_source_get(struct secret_source *src)
 bool
 secret_source_miss(struct secret_source *src)
 {
-	time_t now = secret_now();
+	int64_t now = secret_now_ms();
 
-	if (src->missed && now - src->missed_at < SECRET_MISS_PERIOD)
+	if (src->missed && now - src->missed_at < SECRET_MISS_PERIOD * 1000)
 		return false;
 	src->missed = true;
 	src->missed_at = now;

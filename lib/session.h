@@ -7,10 +7,13 @@
 
 #include "board.h"
 #include "conf.h"
+#include "http.h"
 #include "secret.h"
 
 /* connect-redis's default key prefix. */
 #define SESSION_PREFIX "sess:"
+
+struct redis;
 
 /* A loaded session; strings owned, freed by session_cleanup(). */
 struct session {
@@ -25,7 +28,7 @@ void session_cleanup(struct session *s);
 
 /*
  * The cookie value for sid, signed with the first secret and URL-encoded:
- * "s%3A<sid>.<sig>" (caller frees).
+ * "s%3A<sid>.<sig>" (caller frees); NULL when there is no secret.
  */
 char *session_cookie_sign(const char *sid, const struct secrets *secrets);
 
@@ -38,13 +41,16 @@ char *session_cookie_sign(const char *sid, const struct secrets *secrets);
 enum board_err session_cookie_verify(const char *value,
     const struct secrets *secrets, char sid[SECRET_ID_LEN + 1]);
 
-/* The connection to Redis: one per process, reconnects after errors. */
+/*
+ * The sessions: their Redis connection (one per process) and the cookie
+ * settings.
+ */
 struct session_store;
 
 /*
- * Parses the URL (REDIS_URL: redis://[:password@]host[:port][/db] or
- * unix:/path[?db=N]) and sets the session lifetime. Does not connect yet.
- * BOARD_EINVAL with *errmsg (naming REDIS_URL, never the password).
+ * Reads the Redis URL (REDIS_URL, see redis_new()), the session lifetime
+ * and the cookie settings from c. Does not connect yet. BOARD_EINVAL with
+ * *errmsg (caller frees; names REDIS_URL, never shows the password).
  */
 enum board_err session_store_new(const struct conf *c,
     struct session_store **out, char **errmsg);
@@ -52,6 +58,15 @@ void session_store_free(struct session_store *ss);
 
 /* PING. BOARD_OK or BOARD_EUNAVAIL. */
 enum board_err session_store_ping(struct session_store *ss);
+
+/*
+ * The store's Redis connection, for the other users of that Redis (login
+ * throttling); borrowed until session_store_free().
+ */
+struct redis *session_store_redis(struct session_store *ss);
+
+/* Session lifetime in seconds (BOARD_SESSION_TTL). */
+long session_store_ttl(const struct session_store *ss);
 
 /*
  * GET sess:<sid> and read userId/username; touches the TTL as
@@ -72,21 +87,20 @@ enum board_err session_create(struct session_store *ss, const char *user_id,
 /* DEL sess:<sid>. A missing key is BOARD_OK. */
 enum board_err session_destroy(struct session_store *ss, const char *sid);
 
-/* Session lifetime in seconds (BOARD_SESSION_TTL). */
-long session_store_ttl(const struct session_store *ss);
-
 /*
- * Login throttling (API.md 429). Failed logins are counted per username
- * and per client address in a window; past the limit *retry_after is set
- * to the seconds left and BOARD_EDENIED returned.
+ * The session the request's cookie names: the cookie verified against the
+ * secrets (read again from src once when none matches, as the secret may
+ * have rotated), then session_load(). BOARD_OK and out filled,
+ * BOARD_ENOTFOUND (no or bad cookie, unknown session), BOARD_EUNAVAIL.
  */
-enum board_err session_login_check(struct session_store *ss,
-    const char *username, const char *addr, long *retry_after);
-/* Counts one failure for both keys. */
-enum board_err session_login_failed(struct session_store *ss,
-    const char *username, const char *addr);
-/* Clears the username's count after a successful login. */
-enum board_err session_login_succeeded(struct session_store *ss,
-    const char *username);
+enum board_err session_cookie_find(struct session_store *ss,
+    struct secret_source *src, const struct req *rq, struct session *out);
+
+/* Adds the Set-Cookie header that hands s to the browser. */
+void session_cookie_set(const struct session_store *ss,
+    struct secret_source *src, struct resp *rs, const struct session *s);
+
+/* Adds the Set-Cookie header that makes the browser drop the cookie. */
+void session_cookie_clear(const struct session_store *ss, struct resp *rs);
 
 #endif

@@ -1,17 +1,19 @@
 /* store-mongo.c: the MongoDB / Amazon DocumentDB backend (mongo-c-driver). */
 #include "config.h"
 
+#include <assert.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mongoc/mongoc.h>
 
 #include "log.h"
 #include "store.h"
 
-#define MONGO_DEFAULT_DB	"board"
-#define MONGO_DEFAULT_TIMEOUT_MS 2000
+#define MONGO_DBNAME		"board"	/* when MONGODB_URI names none */
 #define MONGO_APPNAME		"board"
 
 struct store_mongo {
@@ -96,6 +98,28 @@ mongo_global_init(void)
 	mongoc_log_trace_disable();
 	mongoc_init();
 	atexit(mongoc_cleanup);
+}
+
+/*
+ * libmongoc makes its counters file /dev/shm/mongoc-<pid> when it is
+ * loaded (whichever backend is used), unless MONGOC_DISABLE_SHM is set,
+ * and removes it at exit(), which a signal handler's _exit() skips.
+ */
+static char mongo_shm_counters[64];
+
+void
+store_exit_prepare(void)
+{
+	if (getenv("MONGOC_DISABLE_SHM") == NULL)
+		snprintf(mongo_shm_counters, sizeof(mongo_shm_counters),
+		    "/dev/shm/mongoc-%u", (unsigned)getpid());
+}
+
+void
+store_exit_now(void)
+{
+	if (mongo_shm_counters[0] != '\0')
+		unlink(mongo_shm_counters);	/* async-signal-safe */
 }
 
 /*
@@ -909,8 +933,8 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 	 * existing collection may take longer: raise socketTimeoutMS in the
 	 * URI for that first start.
 	 */
-	timeout = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT32_MAX
-	    ? (int32_t)c->store_timeout_ms : MONGO_DEFAULT_TIMEOUT_MS;
+	assert(c->store_timeout_ms <= INT32_MAX);	/* conf's bound */
+	timeout = (int32_t)c->store_timeout_ms;
 	mongo_uri_default(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout);
 	mongo_uri_default(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeout);
 	mongo_uri_default(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout);
@@ -918,7 +942,7 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 		mongoc_uri_set_appname(uri, MONGO_APPNAME);
 	dbname = mongoc_uri_get_database(uri);
 	if (dbname == NULL || *dbname == '\0')
-		dbname = MONGO_DEFAULT_DB;
+		dbname = MONGO_DBNAME;
 
 	sm = xcalloc(1, sizeof(*sm));
 	sm->dbname = xstrdup(dbname);

@@ -1,6 +1,7 @@
 /* store-sqlite.c: the embedded SQLite backend of store.h. */
 #include "config.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,6 @@
 #include "board.h"
 #include "log.h"
 #include "store.h"
-
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#define SQ_DEFAULT_PATH LOCALSTATEDIR "/lib/board/board.db"
-#define SQ_DEFAULT_TIMEOUT_MS 2000
 
 /*
  * IF NOT EXISTS makes this safe to run at every start, also by several
@@ -589,10 +584,10 @@ store_sqlite_open(const struct conf *c, struct store *st, char **errmsg)
 	char *why = NULL;
 	struct buf b;
 
-	s->path = xstrdup(c->db_path != NULL && c->db_path[0] != '\0' ?
-	    c->db_path : SQ_DEFAULT_PATH);
-	s->timeout_ms = c->store_timeout_ms > 0 && c->store_timeout_ms <= INT_MAX
-	    ? (int)c->store_timeout_ms : SQ_DEFAULT_TIMEOUT_MS;
+	/* conf's table gives both a default and bounds the timeout. */
+	assert(c->db_path != NULL && c->store_timeout_ms <= INT_MAX);
+	s->path = xstrdup(c->db_path);
+	s->timeout_ms = (int)c->store_timeout_ms;
 	/*
 	 * Several workers start at once on a new file: switching it to WAL
 	 * takes an exclusive lock that SQLite's busy handler does not wait

@@ -160,11 +160,6 @@ store_open(const struct conf *c, struct store **out, char **errmsg)
 	enum board_err rc;
 
 	*out = NULL;
-	if (sodium_init() < 0) {
-		*errmsg = xstrdup("store: libsodium failed to initialise");
-		free(st);
-		return BOARD_EUNAVAIL;
-	}
 	if (c->mongodb_uri != NULL && c->mongodb_uri[0] != '\0')
 		rc = store_mongo_open(c, st, errmsg);
 	else

@@ -1,8 +1,10 @@
-/* test-board.c: time formats (against JavaScript's), struct buf, xasprintf. */
+/* test-board.c: time formats (against JavaScript's), struct buf, reads. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "board.h"
 #include "tap.h"
@@ -23,6 +25,35 @@ static const struct {
 	{ 1795705668000LL, "2026-11-26T15:07:48.000Z",
 	    "Thu, 26 Nov 2026 15:07:48 GMT" },
 };
+
+/* board_read_fd: several writes, a cut at max, a read error. */
+static void
+test_read_fd(void)
+{
+	char got[8];
+	size_t len = 99;
+	int p[2];
+
+	if (pipe(p) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	/* Two writes: a single read(2) would see only the first. */
+	if (write(p[1], "abc", 3) != 3 || write(p[1], "defghij", 7) != 7)
+		diag("short write to the pipe");
+	close(p[1]);
+	ok(board_read_fd(p[0], got, 8, &len) == 0 && len == 8 &&
+	    memcmp(got, "abcdefgh", 8) == 0,
+	    "board_read_fd reads across writes and stops at max");
+	ok(board_read_fd(p[0], got, 8, &len) == 0 && len == 2 &&
+	    memcmp(got, "ij", 2) == 0, "  then the rest, to end of file");
+	ok(board_read_fd(p[0], got, 8, &len) == 0 && len == 0,
+	    "  then nothing");
+	close(p[0]);
+	errno = 0;
+	ok(board_read_fd(p[0], got, 8, &len) == -1 && errno == EBADF &&
+	    len == 0, "a read error is -1 with errno");
+}
 
 int
 main(void)
@@ -67,5 +98,14 @@ main(void)
 	is_str(s, "abc", "xstrndup cuts");
 	xfree_secret(s);
 	is_str(board_strerror(BOARD_EUNAVAIL), "unavailable", "strerror names codes");
+
+	buf_init(&b);
+	buf_puts(&b, "a secret");
+	buf_cleanup_secret(&b);
+	ok(b.data == NULL && b.len == 0 && b.cap == 0,
+	    "buf_cleanup_secret frees and empties");
+	buf_cleanup_secret(&b);
+	ok(1, "  and takes an empty buf");
+	test_read_fd();
 	return tap_done();
 }

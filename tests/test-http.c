@@ -1,5 +1,5 @@
 /* test-http.c: cookies, query strings, URI encoding, media types, Origin
- * checks and the API.md error bodies. */
+ * checks, the API.md error bodies and client addresses behind proxies. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -337,7 +337,7 @@ test_errors(void)
 	} map[] = {
 		{ BOARD_EINVAL, 400, "invalid_field" },
 		{ BOARD_ENOTFOUND, 404, "not_found" },
-		{ BOARD_EEXIST, 409, "username_taken" },
+		{ BOARD_EEXIST, 409, "conflict" },
 		{ BOARD_EDENIED, 403, "forbidden" },
 		{ BOARD_EUNAVAIL, 503, "unavailable" },
 		{ BOARD_EINTERNAL, 503, "unavailable" },
@@ -361,6 +361,21 @@ test_errors(void)
 	resp_reset(&rs);
 	resp_error_from(&rs, (enum board_err)99, NULL, NULL);
 	ok(rs.status == 503, "an unknown code is 503, not a crash");
+	resp_reset(&rs);
+	resp_error_code(&rs, HTTP_ERR_USERNAME_TAKEN, NULL, "username");
+	error_body_is(&rs, 409, "username_taken", "username",
+	    "resp_error_code: signup's username_taken");
+	resp_reset(&rs);
+	resp_error_code(&rs, HTTP_ERR_PAYLOAD_TOO_LARGE, NULL, NULL);
+	error_body_is(&rs, 413, "payload_too_large", NULL,
+	    "resp_error_code: payload_too_large");
+	ok(strstr(buf_cstr(&rs.body), "larger than 64 KiB") != NULL,
+	    "  its stock message names the limit");
+	resp_reset(&rs);
+	resp_error_code(&rs, (enum http_error)99, NULL, NULL);
+	ok(rs.status == 503 && strstr(buf_cstr(&rs.headers),
+	    "Retry-After:") != NULL,
+	    "an unknown API error is 503, not a crash");
 
 	/* Header injection. */
 	resp_reset(&rs);
@@ -404,6 +419,106 @@ test_req_reset(void)
 	buf_cleanup(&r.body);
 }
 
+static void
+test_trusted(void)
+{
+	struct http_trusted t;
+	size_t n = 0;
+
+	http_trusted_init(&t, " 10.0.0.1,,10.0.0.2\t::1 , ");
+	for (char **a = t.addrs; a != NULL && *a != NULL; a++)
+		n++;
+	is_int(n, 3, "trusted: spaces, tabs, commas and empty items split");
+	ok(n == 3 && strcmp(t.addrs[0], "10.0.0.1") == 0 &&
+	    strcmp(t.addrs[1], "10.0.0.2") == 0 &&
+	    strcmp(t.addrs[2], "::1") == 0, "  in order, trimmed");
+	http_trusted_cleanup(&t);
+	ok(t.addrs == NULL, "  cleanup empties it");
+	http_trusted_cleanup(&t);	/* twice is fine */
+
+	http_trusted_init(&t, NULL);
+	ok(t.addrs != NULL && t.addrs[0] == NULL, "trusted: NULL is empty");
+	http_trusted_cleanup(&t);
+	http_trusted_init(&t, " , ");
+	ok(t.addrs != NULL && t.addrs[0] == NULL,
+	    "trusted: only separators is empty");
+	http_trusted_cleanup(&t);
+}
+
+static void
+client_is(const struct http_trusted *t, const char *remote, const char *xff,
+    const char *want, const char *what)
+{
+	struct req rq;
+
+	req_init(&rq);
+	rq.remote_addr = remote != NULL ? xstrdup(remote) : NULL;
+	rq.forwarded_for = xff != NULL ? xstrdup(xff) : NULL;
+	is_str(http_client_addr(&rq, t), want, "client addr: %s", what);
+	req_reset(&rq);
+	buf_cleanup(&rq.body);
+}
+
+static void
+test_client_addr(void)
+{
+	struct http_trusted t, none, zero = { NULL };
+	struct req rq;
+	struct buf x;
+
+	http_trusted_init(&t, "10.0.0.1 10.0.0.2,::1");
+	http_trusted_init(&none, "");
+	client_is(&t, "203.0.113.5", NULL, "203.0.113.5", "no XFF");
+	client_is(&t, "203.0.113.5", "1.2.3.4", "203.0.113.5",
+	    "untrusted REMOTE_ADDR ignores XFF");
+	client_is(&t, "10.0.0.10", "1.2.3.4", "10.0.0.10",
+	    "a trusted address's prefix is not trusted");
+	client_is(&t, "10.0.0", "1.2.3.4", "10.0.0",
+	    "a prefix of a trusted address is not trusted");
+	client_is(&t, "10.0.0.1", NULL, "10.0.0.1", "trusted, no XFF");
+	client_is(&t, "10.0.0.1", "", "10.0.0.1", "trusted, empty XFF");
+	client_is(&t, "10.0.0.1", "1.2.3.4", "1.2.3.4", "trusted takes XFF");
+	client_is(&t, "::1", " 1.2.3.4 ", "1.2.3.4",
+	    "trusted ::1, spaces trimmed");
+	client_is(&t, "::1", "\t1.2.3.4\t", "1.2.3.4", "tabs trimmed");
+	client_is(&t, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4",
+	    "the right-most hop, not a forged left one");
+	client_is(&t, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4",
+	    "trusted hops skipped from the right");
+	client_is(&t, "10.0.0.1", "6.6.6.6,1.2.3.4,10.0.0.2,::1", "1.2.3.4",
+	    "several trusted hops, no spaces");
+	client_is(&t, "10.0.0.1", "10.0.0.1, 7.7.7.7", "7.7.7.7",
+	    "a forged trusted hop on the left does not help");
+	client_is(&t, "10.0.0.1", "1.2.3.4, , ", "1.2.3.4",
+	    "empty hops skipped");
+	client_is(&t, "10.0.0.1", ",,", "10.0.0.1",
+	    "only empty hops: REMOTE_ADDR");
+	client_is(&t, "10.0.0.1", "10.0.0.2, ::1", "10.0.0.1",
+	    "only trusted hops: REMOTE_ADDR");
+	client_is(&t, "10.0.0.1", "2001:db8::5", "2001:db8::5", "IPv6 hop");
+	client_is(&t, NULL, "1.2.3.4", "unknown", "no REMOTE_ADDR");
+	client_is(&none, "10.0.0.1", "1.2.3.4", "10.0.0.1",
+	    "empty list: XFF ignored");
+	client_is(&zero, "10.0.0.1", "1.2.3.4", "10.0.0.1",
+	    "zeroed list: XFF ignored");
+
+	/* A hop longer than the static buffer is cut, never overflowed. */
+	buf_init(&x);
+	for (int i = 0; i < 300; i++)
+		buf_putc(&x, 'a');
+	req_init(&rq);
+	rq.remote_addr = xstrdup("10.0.0.1");
+	rq.forwarded_for = buf_steal(&x);
+	const char *got = http_client_addr(&rq, &t);
+	ok(got != NULL && strlen(got) == 63 && strspn(got, "a") == 63,
+	    "client addr: a 300-byte hop is cut to 63 bytes");
+	req_reset(&rq);
+	buf_cleanup(&rq.body);
+
+	http_trusted_cleanup(&none);
+	http_trusted_cleanup(&t);
+}
+
 int
 main(void)
 {
@@ -414,5 +529,7 @@ main(void)
 	test_origin();
 	test_errors();
 	test_req_reset();
+	test_trusted();
+	test_client_addr();
 	return tap_done();
 }

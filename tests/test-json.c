@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "json.h"
 #include "tap.h"
 
@@ -305,8 +307,8 @@ test_bad_string(void)
 
 /* {"k": "<s>"} with s escaped by json_escape. */
 static enum board_err
-text_of(const char *s, size_t min, size_t max, bool trim, const char **out,
-    size_t *outlen, struct json_obj *o)
+text_of(const char *s, size_t min, size_t max, unsigned flags,
+    const char **out, size_t *outlen, struct json_obj *o)
 {
 	struct buf b;
 	const char *why;
@@ -320,7 +322,7 @@ text_of(const char *s, size_t min, size_t max, bool trim, const char **out,
 	buf_cleanup(&b);
 	if (rc != BOARD_OK)
 		return BOARD_EINTERNAL;
-	return json_get_text(o, "k", min, max, trim, false, out, outlen);
+	return json_get_text(o, "k", min, max, flags, out, outlen);
 }
 
 static char *
@@ -335,13 +337,13 @@ repeat(const char *unit, int n)
 }
 
 static void
-text_is(const char *s, size_t min, size_t max, bool trim,
+text_is(const char *s, size_t min, size_t max, unsigned flags,
     enum board_err want, const char *want_out, const char *name)
 {
 	struct json_obj o;
 	const char *out = NULL;
 	size_t outlen = 0;
-	enum board_err rc = text_of(s, min, max, trim, &out, &outlen, &o);
+	enum board_err rc = text_of(s, min, max, flags, &out, &outlen, &o);
 
 	is_int(rc, want, "%s", name);
 	if (rc == BOARD_OK && want_out != NULL)
@@ -357,47 +359,48 @@ test_get_text(void)
 	char *s;
 
 	s = repeat("\xf0\x9f\x98\x80", 200);
-	text_is(s, 1, 200, true, BOARD_OK, s, "200 emoji within 200");
+	text_is(s, 1, 200, JSON_TRIM, BOARD_OK, s, "200 emoji within 200");
 	free(s);
 	s = repeat("\xf0\x9f\x98\x80", 201);
-	text_is(s, 1, 200, true, BOARD_EINVAL, NULL, "201 emoji over 200");
+	text_is(s, 1, 200, JSON_TRIM, BOARD_EINVAL, NULL, "201 emoji over 200");
 	free(s);
 	s = repeat("\xed\x95\x9c", 200);	/* 한 */
-	text_is(s, 1, 200, true, BOARD_OK, s, "200 Korean characters");
+	text_is(s, 1, 200, JSON_TRIM, BOARD_OK, s, "200 Korean characters");
 	free(s);
 	s = repeat("\xed\x95\x9c", 201);
-	text_is(s, 1, 200, true, BOARD_EINVAL, NULL, "201 Korean characters");
+	text_is(s, 1, 200, JSON_TRIM, BOARD_EINVAL, NULL,
+	    "201 Korean characters");
 	free(s);
 	s = repeat("a", 200);
-	text_is(s, 1, 200, false, BOARD_OK, s, "200 ASCII");
+	text_is(s, 1, 200, 0, BOARD_OK, s, "200 ASCII");
 	free(s);
 	s = repeat("a", 201);
-	text_is(s, 1, 200, false, BOARD_EINVAL, NULL, "201 ASCII");
+	text_is(s, 1, 200, 0, BOARD_EINVAL, NULL, "201 ASCII");
 	free(s);
-	text_is("ab", 3, 10, false, BOARD_EINVAL, NULL, "below min");
-	text_is("abc", 3, 10, false, BOARD_OK, "abc", "at min");
-	text_is("", 1, 10, false, BOARD_EINVAL, NULL, "empty below min 1");
+	text_is("ab", 3, 10, 0, BOARD_EINVAL, NULL, "below min");
+	text_is("abc", 3, 10, 0, BOARD_OK, "abc", "at min");
+	text_is("", 1, 10, 0, BOARD_EINVAL, NULL, "empty below min 1");
 
 	/* Trimming, with JavaScript's String.prototype.trim white space. */
-	text_is("  hi\t\n", 1, 10, true, BOARD_OK, "hi", "ASCII trimmed");
-	text_is("\xe3\x80\x80hi\xe3\x80\x80", 1, 10, true, BOARD_OK, "hi",
+	text_is("  hi\t\n", 1, 10, JSON_TRIM, BOARD_OK, "hi", "ASCII trimmed");
+	text_is("\xe3\x80\x80hi\xe3\x80\x80", 1, 10, JSON_TRIM, BOARD_OK, "hi",
 	    "U+3000 trimmed both ends");
-	text_is("\xef\xbb\xbfhi\xef\xbb\xbf", 1, 10, true, BOARD_OK, "hi",
+	text_is("\xef\xbb\xbfhi\xef\xbb\xbf", 1, 10, JSON_TRIM, BOARD_OK, "hi",
 	    "U+FEFF trimmed both ends");
-	text_is("\xc2\xa0hi\xc2\xa0", 1, 10, true, BOARD_OK, "hi",
+	text_is("\xc2\xa0hi\xc2\xa0", 1, 10, JSON_TRIM, BOARD_OK, "hi",
 	    "NBSP trimmed both ends");
 	text_is("\xe2\x80\xa8\xe2\x80\xa9\xe1\x9a\x80hi\xe2\x80\x8a\xe2\x80"
-	    "\xaf\xe2\x81\x9f\x0b\x0c", 1, 10, true, BOARD_OK, "hi",
+	    "\xaf\xe2\x81\x9f\x0b\x0c", 1, 10, JSON_TRIM, BOARD_OK, "hi",
 	    "U+2028/2029/1680/200A/202F/205F/VT/FF trimmed");
-	text_is("a b\xe3\x80\x80" "c", 1, 10, true, BOARD_OK,
+	text_is("a b\xe3\x80\x80" "c", 1, 10, JSON_TRIM, BOARD_OK,
 	    "a b\xe3\x80\x80" "c", "inner white space kept");
-	text_is("\xe2\x80\x8bhi\xe2\x80\x8b", 1, 10, true, BOARD_OK,
+	text_is("\xe2\x80\x8bhi\xe2\x80\x8b", 1, 10, JSON_TRIM, BOARD_OK,
 	    "\xe2\x80\x8bhi\xe2\x80\x8b", "U+200B is not white space");
-	text_is("\xc2\x85hi", 1, 10, true, BOARD_OK, "\xc2\x85hi",
+	text_is("\xc2\x85hi", 1, 10, JSON_TRIM, BOARD_OK, "\xc2\x85hi",
 	    "U+0085 is not JS white space");
-	text_is(" \xe3\x80\x80\t\xef\xbb\xbf\xc2\xa0 ", 1, 10, true,
+	text_is(" \xe3\x80\x80\t\xef\xbb\xbf\xc2\xa0 ", 1, 10, JSON_TRIM,
 	    BOARD_EINVAL, NULL, "trimmed to empty is rejected");
-	text_is(" \xe3\x80\x80 ", 1, 10, false, BOARD_OK, NULL,
+	text_is(" \xe3\x80\x80 ", 1, 10, 0, BOARD_OK, NULL,
 	    "untrimmed white space counts");
 	s = repeat(" ", 50);
 	char *t = repeat("\xf0\x9f\x98\x80", 200);
@@ -406,7 +409,7 @@ test_get_text(void)
 	buf_puts(&b, s);
 	buf_puts(&b, t);
 	buf_puts(&b, s);
-	text_is(buf_cstr(&b), 1, 200, true, BOARD_OK, t,
+	text_is(buf_cstr(&b), 1, 200, JSON_TRIM, BOARD_OK, t,
 	    "200 emoji with padding: limit applies after trimming");
 	buf_cleanup(&b);
 	free(s);
@@ -416,27 +419,28 @@ test_get_text(void)
 	struct json_obj o;
 	const char *why, *out = NULL;
 	size_t outlen = 0;
+	const unsigned opt = JSON_TRIM | JSON_OPTIONAL;
 	static const char doc[] = "{\"n\":1,\"z\":null,\"a\":[\"x\"],"
 	    "\"o\":{},\"b\":\"x\\u0000\",\"l\":\"\\udc00\",\"s\":\"ok\"}";
 	is_int(json_obj_parse(doc, sizeof(doc) - 1, &o, &why), BOARD_OK,
 	    "typed document parses");
-	is_int(json_get_text(&o, "missing", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "missing", 1, 10, opt, &out, &outlen),
 	    BOARD_ENOTFOUND, "optional and absent: ENOTFOUND");
-	is_int(json_get_text(&o, "missing", 1, 10, true, false, &out, &outlen),
+	is_int(json_get_text(&o, "missing", 1, 10, JSON_TRIM, &out, &outlen),
 	    BOARD_EINVAL, "required and absent: EINVAL");
-	is_int(json_get_text(&o, "n", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "n", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "number: EINVAL");
-	is_int(json_get_text(&o, "z", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "z", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "null: EINVAL");
-	is_int(json_get_text(&o, "a", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "a", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "array: EINVAL");
-	is_int(json_get_text(&o, "o", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "o", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "object: EINVAL");
-	is_int(json_get_text(&o, "b", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "b", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "\\u0000: EINVAL");
-	is_int(json_get_text(&o, "l", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "l", 1, 10, opt, &out, &outlen),
 	    BOARD_EINVAL, "lone surrogate: EINVAL");
-	is_int(json_get_text(&o, "s", 1, 10, true, true, &out, &outlen),
+	is_int(json_get_text(&o, "s", 1, 10, opt, &out, &outlen),
 	    BOARD_OK, "optional and present: OK");
 	ok(outlen == 2 && memcmp(out, "ok", 2) == 0, "  value borrowed");
 	json_obj_cleanup(&o);
@@ -575,6 +579,26 @@ test_utf8_helpers(void)
 }
 
 /* Must never crash, leak or read out of bounds (ASan watches). */
+/* json_obj_init, and json_cjson_free_secret (ASan sees a leak or misuse). */
+static void
+test_init_and_free(void)
+{
+	struct json_obj o;
+
+	memset(&o, 0xa5, sizeof(o));
+	json_obj_init(&o);
+	ok(o.v == NULL && o.n == 0, "json_obj_init empties");
+	json_obj_cleanup(&o);
+	ok(o.v == NULL && o.n == 0, "  and cleanup of an empty one is fine");
+
+	cJSON *doc = cJSON_Parse("{\"AccessKeyId\":\"AKIA\",\"n\":[\"x\","
+	    "{\"Token\":\"tok\"}],\"e\":\"\"}");
+	ok(doc != NULL, "a credential document parses");
+	json_cjson_free_secret(doc);
+	json_cjson_free_secret(NULL);
+	ok(1, "json_cjson_free_secret frees nested strings; NULL is fine");
+}
+
 static void
 test_fuzz(void)
 {
@@ -630,8 +654,8 @@ test_fuzz(void)
 		size_t outlen;
 		if (json_obj_parse(s, len, &o, &why) == BOARD_OK) {
 			for (size_t m = 0; m < o.n; m++)
-				(void)json_get_text(&o, o.v[m].key, 1, 3, true,
-				    true, &out, &outlen);
+				(void)json_get_text(&o, o.v[m].key, 1, 3,
+				    JSON_TRIM | JSON_OPTIONAL, &out, &outlen);
 			json_obj_cleanup(&o);
 		}
 		free(s);
@@ -650,6 +674,7 @@ main(void)
 	test_get_text();
 	test_escape();
 	test_utf8_helpers();
+	test_init_and_free();
 	test_fuzz();
 	return tap_done();
 }

@@ -1,6 +1,7 @@
 /* test-responder.c: routing, the shared request checks, /api/health, client
- * addresses behind proxies, sessions by cookie, and api.c's helpers, all
- * in-process against a real board (SQLite, a private Redis). */
+ * addresses behind proxies, sessions by cookie and ROUTE_SESSION, and
+ * api.c's helpers, all in-process against a real board (SQLite, a private
+ * Redis). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -28,6 +29,7 @@ static const char *called;
 static char seen_method[16];
 static char seen_tail[64];
 static size_t seen_body;
+static char seen_user[64];
 
 static void
 record(const char *name, struct req *rq)
@@ -38,28 +40,32 @@ record(const char *name, struct req *rq)
 }
 
 static void
-things_get(struct board *b, struct req *rq, struct resp *rs)
+things_get(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("things_get", rq);
 	resp_json(rs, 200, "{\"h\":\"get\"}", 11);
 }
 
 static void
-things_post(struct board *b, struct req *rq, struct resp *rs)
+things_post(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("things_post", rq);
 	resp_json(rs, 201, "{\"h\":\"post\"}", 12);
 }
 
 static void
-posts_list(struct board *b, struct req *rq, struct resp *rs)
+posts_list(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("posts_list", rq);
 	resp_json(rs, 200, "[]", 2);
 }
 
 static void
-post_get(struct board *b, struct req *rq, struct resp *rs)
+post_get(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("post_get", rq);
 	snprintf(seen_tail, sizeof(seen_tail), "%s", route_tail(rq));
@@ -67,7 +73,8 @@ post_get(struct board *b, struct req *rq, struct resp *rs)
 }
 
 static void
-post_delete(struct board *b, struct req *rq, struct resp *rs)
+post_delete(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("post_delete", rq);
 	snprintf(seen_tail, sizeof(seen_tail), "%s", route_tail(rq));
@@ -75,19 +82,33 @@ post_delete(struct board *b, struct req *rq, struct resp *rs)
 }
 
 static void
-silent(struct board *b, struct req *rq, struct resp *rs)
+silent(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
 {
 	record("silent", rq);	/* forgets to answer */
 }
 
+/* A ROUTE_SESSION route: answers with whose session it was handed. */
+static void
+mine(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
+{
+	record("mine", rq);
+	snprintf(seen_user, sizeof(seen_user), "%s",
+	    s != NULL && s->username != NULL ? s->username : "(none)");
+	resp_json(rs, 200, "{}", 2);
+}
+
 static const struct route routes[] = {
-	{ "GET", "/api/things", things_get },
-	{ "POST", "/api/things", things_post },
-	{ "GET", "/api/posts", posts_list },
-	{ "GET", "/api/posts/{id}", post_get },
-	{ "DELETE", "/api/posts/{id}", post_delete },
-	{ "POST", "/api/silent", silent },
-	{ NULL, NULL, NULL }
+	{ "GET", "/api/things", things_get, 0 },
+	{ "POST", "/api/things", things_post, 0 },
+	{ "GET", "/api/posts", posts_list, 0 },
+	{ "GET", "/api/posts/{id}", post_get, 0 },
+	{ "DELETE", "/api/posts/{id}", post_delete, 0 },
+	{ "POST", "/api/silent", silent, 0 },
+	{ "GET", "/api/mine", mine, ROUTE_SESSION },
+	{ "POST", "/api/mine", mine, ROUTE_SESSION },
+	{ NULL, NULL, NULL, 0 }
 };
 
 static void
@@ -122,7 +143,7 @@ static int
 run(struct board *b, struct req *rq, struct resp *rs)
 {
 	called = NULL;
-	seen_method[0] = seen_tail[0] = '\0';
+	seen_method[0] = seen_tail[0] = seen_user[0] = '\0';
 	responder_handle(b, routes, rq, rs);
 	return rs->status;
 }
@@ -379,6 +400,25 @@ test_checks(struct board *b)
 	rq.content_length = 0;
 	is_int(run(b, &rq, &rs), 201, "Content-Length: 0 and no type: 201");
 
+	/* The shared checks come before a route's need of a session. */
+	mkreq(&rq, "GET", "/api/mine");
+	is_int(run(b, &rq, &rs), 401, "ROUTE_SESSION without a cookie: 401");
+	is_error(&rs, "unauthorized", "  unauthorized");
+	ok(called == NULL, "  no handler ran");
+	mkreq(&rq, "PUT", "/api/mine");
+	is_int(run(b, &rq, &rs), 405, "  but a wrong method is 405 first");
+	mkreq(&rq, "POST", "/api/mine");
+	set(&rq.origin, "http://evil.example");
+	is_int(run(b, &rq, &rs), 403, "  a foreign Origin is 403 first");
+	mkreq(&rq, "POST", "/api/mine");
+	set(&rq.content_type, "application/json");
+	rq.content_length = HTTP_BODY_MAX + 1;
+	rq.body_too_large = true;
+	is_int(run(b, &rq, &rs), 413, "  a body too large is 413 first");
+	mkreq(&rq, "POST", "/api/mine");
+	body(&rq, "text/plain", "{}");
+	is_int(run(b, &rq, &rs), 415, "  a text/plain body is 415 first");
+
 	req_reset(&rq);
 	buf_cleanup(&rq.body);
 	resp_cleanup(&rs);
@@ -393,7 +433,8 @@ addr_is(struct board *b, const char *remote, const char *xff,
 	req_init(&rq);
 	set(&rq.remote_addr, remote);
 	set(&rq.forwarded_for, xff);
-	is_str(board_client_addr(b, &rq), want, "client addr: %s", what);
+	is_str(http_client_addr(&rq, &b->trusted), want, "client addr: %s",
+	    what);
 	req_reset(&rq);
 	buf_cleanup(&rq.body);
 }
@@ -431,7 +472,7 @@ test_client_addr(struct board *b)
 	req_init(&rq);
 	set(&rq.remote_addr, "10.0.0.1");
 	rq.forwarded_for = buf_steal(&x);
-	const char *got = board_client_addr(b, &rq);
+	const char *got = http_client_addr(&rq, &b->trusted);
 	ok(got != NULL && strlen(got) < 300 && strspn(got, "a") == strlen(got),
 	    "client addr: a 300-byte hop is cut, not overflowed");
 	req_reset(&rq);
@@ -441,26 +482,20 @@ test_client_addr(struct board *b)
 static void
 test_session(struct board *b)
 {
-	struct session s, got;
+	struct session s;
 	struct req rq;
 	struct resp rs;
 
 	session_init(&s);
-	session_init(&got);
 	req_init(&rq);
 	resp_init(&rs);
 	if (session_create(b->sessions, "user-1", "alice", &s) != BOARD_OK) {
 		ok(0, "session_create on the test Redis");
 		goto out;
 	}
-	board_set_cookie(b, &rs, &s);
+	/* The cookie's own tests are in test-session.c. */
+	session_cookie_set(b->sessions, b->secrets, &rs, &s);
 	char *sc = header(&rs, "Set-Cookie");
-	ok(sc != NULL && strncmp(sc, "board.sid=s%3A", 14) == 0 &&
-	    strstr(sc, "; Path=/") != NULL &&
-	    strstr(sc, "; HttpOnly") != NULL &&
-	    strstr(sc, "; SameSite=Lax") != NULL &&
-	    strstr(sc, "; Expires=") != NULL && strstr(sc, "Secure") == NULL,
-	    "Set-Cookie: signed, Path, HttpOnly, SameSite, Expires, no Secure");
 
 	/* Send the cookie back as a browser would. */
 	char *semi = sc != NULL ? strchr(sc, ';') : NULL;
@@ -471,17 +506,12 @@ test_session(struct board *b)
 	buf_printf(&ck, "other=1; %s; x=2", sc != NULL ? sc : "");
 	free(sc);
 	rq.cookie = buf_steal(&ck);
-	is_int(board_session(b, &rq, &got), BOARD_OK,
-	    "board_session finds the session by cookie");
-	is_str(got.username, "alice", "  username");
-	is_str(got.user_id, "user-1", "  user id");
-	session_cleanup(&got);
-	session_init(&got);
 
-	ok(board_require_session(b, &rq, &rs, &got),
-	    "board_require_session accepts it");
-	session_cleanup(&got);
-	session_init(&got);
+	set(&rq.method, "GET");
+	set(&rq.path, "/api/mine");
+	set(&rq.host, "localhost:8080");
+	is_int(run(b, &rq, &rs), 200, "a ROUTE_SESSION route accepts it");
+	is_str(seen_user, "alice", "  and hands the handler the session");
 
 	/* A tampered cookie is no session. */
 	char *c = rq.cookie;
@@ -491,30 +521,12 @@ test_session(struct board *b)
 		if (dot != NULL && dot[1] != '\0')
 			dot[1] = dot[1] == 'A' ? 'B' : 'A';
 	}
-	is_int(board_session(b, &rq, &got), BOARD_ENOTFOUND,
-	    "a tampered signature is no session");
-	resp_reset(&rs);
-	ok(!board_require_session(b, &rq, &rs, &got) && rs.status == 401,
-	    "board_require_session: 401 for it");
+	is_int(run(b, &rq, &rs), 401, "a ROUTE_SESSION route: 401 for it");
 	is_error(&rs, "unauthorized", "  unauthorized");
-	session_cleanup(&got);
-	session_init(&got);
-
-	set(&rq.cookie, NULL);
-	is_int(board_session(b, &rq, &got), BOARD_ENOTFOUND,
-	    "no Cookie header: no session");
-
-	resp_reset(&rs);
-	board_clear_cookie(b, &rs);
-	sc = header(&rs, "Set-Cookie");
-	ok(sc != NULL && strncmp(sc, "board.sid=;", 11) == 0 &&
-	    strstr(sc, "Expires=Thu, 01 Jan 1970 00:00:00 GMT") != NULL,
-	    "clear cookie: empty value, expired");
-	free(sc);
+	ok(called == NULL, "  no handler ran");
 	session_destroy(b->sessions, s.sid);
 out:
 	session_cleanup(&s);
-	session_cleanup(&got);
 	req_reset(&rq);
 	buf_cleanup(&rq.body);
 	resp_cleanup(&rs);
@@ -525,11 +537,9 @@ test_dead_session(struct board *dead)
 {
 	struct req rq;
 	struct resp rs;
-	struct session got;
 
 	req_init(&rq);
 	resp_init(&rs);
-	session_init(&got);
 	/* Any well-signed cookie: the secret file is shared. */
 	char *v = session_cookie_sign("abcdefghijklmnopqrstuvwxyz012345",
 	    secret_source_get(dead->secrets));
@@ -538,10 +548,12 @@ test_dead_session(struct board *dead)
 	buf_printf(&ck, "board.sid=%s", v);
 	free(v);
 	rq.cookie = buf_steal(&ck);
-	ok(!board_require_session(dead, &rq, &rs, &got) && rs.status == 503,
-	    "Redis down: board_require_session is 503, not 401");
+	set(&rq.method, "GET");
+	set(&rq.path, "/api/mine");
+	is_int(run(dead, &rq, &rs), 503,
+	    "Redis down: a ROUTE_SESSION route is 503, not 401");
 	is_error(&rs, "unavailable", "  unavailable");
-	session_cleanup(&got);
+	ok(called == NULL, "  no handler ran");
 	req_reset(&rq);
 	buf_cleanup(&rq.body);
 	resp_cleanup(&rs);

@@ -14,6 +14,7 @@
 
 #include "board.h"
 #include "conf.h"
+#include "password.h"
 #include "secret.h"
 #include "tap.h"
 
@@ -324,6 +325,10 @@ main(void)
 {
 	char cmd[600];
 
+	if (!password_init()) {
+		fprintf(stderr, "libsodium cannot initialize\n");
+		return 2;
+	}
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 2;

@@ -1,18 +1,12 @@
-/* test-session.c: signed cookies, express vectors, Redis sessions, throttling. */
+/* test-session.c: signed cookies, express vectors, Redis sessions, and the
+ * session cookie of requests and responses. */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -21,6 +15,7 @@
 #include "board.h"
 #include "conf.h"
 #include "http.h"
+#include "redis-fixture.h"
 #include "secret.h"
 #include "session.h"
 #include "tap.h"
@@ -84,7 +79,8 @@ test_cookie_vectors(void)
 		const char *hex = cJSON_GetObjectItem(v,
 		    "secret_hex")->valuestring;
 		const char *sid = cJSON_GetObjectItem(v, "sid")->valuestring;
-		const char *want = cJSON_GetObjectItem(v, "cookie")->valuestring;
+		const char *want = cJSON_GetObjectItem(v,
+		    "cookie")->valuestring;
 		const char *raw = cJSON_GetObjectItem(v, "signed")->valuestring;
 		unsigned char key[256];
 		size_t klen = strlen(hex) / 2;
@@ -127,8 +123,8 @@ test_cookie_vectors(void)
 		secrets_cleanup(&s);
 	}
 	ok(n >= 20, "%zu express cookies", n);
-	is_int(signed_ok, n,
-	    "session_cookie_sign equals express-session's cookie byte for byte");
+	is_int(signed_ok, n, "session_cookie_sign equals express-session's"
+	    " cookie byte for byte");
 	is_int(verified, n,
 	    "express cookies verify (signed with the second secret held)");
 }
@@ -245,193 +241,57 @@ test_cookie(void)
 }
 
 static void
-test_urls(void)
+test_defaults(void)
 {
-	static const struct {
-		const char *url;
-		bool good;
-	} cases[] = {
-		{ "redis://127.0.0.1:6379", true },
-		{ "redis://localhost", true },
-		{ "redis://:pw@host:1/2", true },
-		{ "redis://user:p%40ss@host:6380/0", true },
-		{ "redis://[::1]:6379/3", true },
-		{ "redis://host/", true },
-		{ "unix:/run/redis.sock", true },
-		{ "unix:///run/redis.sock?db=2", true },
-		{ "rediss://host:6379", false },
-		{ "http://host", false },
-		{ "redis://host:0", false },
-		{ "redis://host:99999", false },
-		{ "redis://host:abc", false },
-		{ "redis://host/x", false },
-		{ "redis://host/1?foo=bar", false },
-		{ "redis://[::1", false },
-		{ "unix:relative.sock", false },
-		{ "unix:/", false },
-		{ "unix:/x?db=z", false },
-		{ "redis://:p%4@host", false },
-	};
 	struct conf c;
+	struct session_store *ss = NULL;
+	char *errmsg = NULL;
 
-	memset(&c, 0, sizeof(c));
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct session_store *ss = NULL;
-		char *errmsg = NULL;
-		enum board_err rc;
-
-		c.redis_url = (char *)cases[i].url;
-		rc = session_store_new(&c, &ss, &errmsg);
-		if (cases[i].good)
-			ok(rc == BOARD_OK && ss != NULL && errmsg == NULL,
-			    "REDIS_URL %s accepted", cases[i].url);
-		else
-			ok(rc == BOARD_EINVAL && ss == NULL && errmsg != NULL &&
-			    strstr(errmsg, "REDIS_URL") != NULL,
-			    "REDIS_URL %s rejected: %s", cases[i].url,
-			    errmsg ? errmsg : "(null)");
-		session_store_free(ss);
-		free(errmsg);
-	}
-	c.redis_url = (char *)"redis://:topsecretpw@host:bad";
-	{
-		struct session_store *ss = NULL;
-		char *errmsg = NULL;
-
-		session_store_new(&c, &ss, &errmsg);
-		ok(errmsg != NULL && strstr(errmsg, "topsecretpw") == NULL,
-		    "the error never shows the password");
-		free(errmsg);
-		session_store_free(ss);
-	}
-	c.redis_url = NULL;
-	c.session_ttl = 0;
-	{
-		struct session_store *ss = NULL;
-		char *errmsg = NULL;
-
-		is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK,
-		    "no REDIS_URL: the default");
-		is_int(session_store_ttl(ss), 86400, "default TTL one day");
-		session_store_free(ss);
-	}
+	/* The settings' defaults, as conf.c's table has them. */
+	conf_init(&c);
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK,
+	    "no REDIS_URL: the default");
+	is_int(session_store_ttl(ss), 86400, "default TTL one day");
+	session_store_free(ss);
+	c.redis_url = xstrdup("redis://:topsecretpw@host:bad");
+	is_int(session_store_new(&c, &ss, &errmsg), BOARD_EINVAL,
+	    "a bad REDIS_URL stops the store");
+	ok(ss == NULL && errmsg != NULL && strstr(errmsg, "REDIS_URL") !=
+	    NULL && strstr(errmsg, "topsecretpw") == NULL,
+	    "  naming REDIS_URL, not the password: %s", errmsg);
+	free(errmsg);
+	conf_cleanup(&c);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static redisContext *
-raw_connect(void)
-{
-	return redisConnectUnix(sock);
-}
-
-/*
- * Starts a redis-server on the unix socket path; rename, when not NULL,
- * is a command it disables (rename-command X "").
- */
-static bool
-redis_start_at(const char *path, const char *rename, pid_t *pid)
-{
-	redisContext *rc;
-	redisReply *r;
-	int devnull;
-
-	*pid = fork();
-	if (*pid < 0)
-		return false;
-	if (*pid == 0) {
-		devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0) {
-			dup2(devnull, STDOUT_FILENO);
-			dup2(devnull, STDERR_FILENO);
-		}
-		if (rename != NULL)
-			execlp("redis-server", "redis-server", "--port", "0",
-			    "--unixsocket", path, "--unixsocketperm", "700",
-			    "--save", "", "--appendonly", "no", "--dir",
-			    tmpdir, "--rename-command", rename, "",
-			    (char *)NULL);
-		else
-			execlp("redis-server", "redis-server", "--port", "0",
-			    "--unixsocket", path, "--unixsocketperm", "700",
-			    "--save", "", "--appendonly", "no", "--dir",
-			    tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	/* Bounded wait: at most 100 tries over 5 s. */
-	for (int i = 0; i < 100; i++) {
-		int status;
-
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
-			*pid = -1;
-			return false;
-		}
-		rc = redisConnectUnix(path);
-		if (rc != NULL && !rc->err) {
-			r = redisCommand(rc, "PING");
-			if (r != NULL) {
-				freeReplyObject(r);
-				redisFree(rc);
-				return true;
-			}
-		}
-		redisFree(rc);
-		usleep(50 * 1000);
-	}
-	return false;
-}
-
-static bool
-redis_start(void)
-{
-	return redis_start_at(sock, NULL, &redis_pid);
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-}
-
+/* A command to the test Redis on its own connection (caller frees). */
 static redisReply *
 raw(const char *fmt, ...)
 {
-	redisContext *rc = raw_connect();
-	redisReply *r = NULL;
+	redisReply *r;
 	va_list ap;
 
-	if (rc == NULL || rc->err) {
-		redisFree(rc);
-		return NULL;
-	}
 	va_start(ap, fmt);
-	r = redisvCommand(rc, fmt, ap);
+	r = fixture_redis_vcmd(sock, fmt, ap);
 	va_end(ap);
-	redisFree(rc);
 	return r;
 }
 
 static long long
 raw_int(const char *fmt, const char *arg)
 {
-	redisReply *r = raw(fmt, arg);
-	long long v = -99;
+	return fixture_redis_int(sock, fmt, arg);
+}
 
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		v = r->integer;
-	freeReplyObject(r);
-	return v;
+static bool
+redis_start(void)
+{
+	return fixture_redis_start(sock, NULL, &redis_pid);
+}
+
+static void
+redis_stop(void)
+{
+	fixture_redis_stop(&redis_pid);
 }
 
 /* Replaces the "expires" value of want by got's, for comparing bytes. */
@@ -606,12 +466,6 @@ test_store(void)
 	ok(redis_start(), "and again");
 	is_int(session_create(ss, "u", "n", &s), BOARD_OK,
 	    "create on a stale connection succeeds on a new one");
-	redis_stop();
-	ok(redis_start(), "and again");
-	is_int(session_login_failed(ss, "u", NULL), BOARD_EUNAVAIL,
-	    "a failure count is not resent (it may have been counted)");
-	is_int(session_login_failed(ss, "u", NULL), BOARD_OK,
-	    "the next call reconnects");
 
 	session_cleanup(&s);
 	session_cleanup(&t);
@@ -622,183 +476,162 @@ test_store(void)
 static void
 test_dead(void)
 {
-	struct sockaddr_in sa;
-	socklen_t slen = sizeof(sa);
 	struct conf c;
 	struct session_store *ss = NULL;
 	struct session s;
 	char *errmsg = NULL, url[64];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	double t0;
-	long ra;
 
 	/* A port that was free a moment ago: nothing listens on it. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	getsockname(fd, (struct sockaddr *)&sa, &slen);
-	close(fd);
-	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d",
+	    fixture_free_port());
 
 	memset(&c, 0, sizeof(c));
 	c.redis_url = url;
+	c.session_ttl = 3600;
 	session_init(&s);
 	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "dead store");
-	t0 = now_s();
-	is_int(session_load(ss, "abc", &s), BOARD_EUNAVAIL, "load: unavailable");
+	t0 = fixture_now_s();
+	is_int(session_load(ss, "abc", &s), BOARD_EUNAVAIL,
+	    "load: unavailable");
 	is_int(session_create(ss, "u", "n", &s), BOARD_EUNAVAIL, "create");
 	is_int(session_destroy(ss, "abc"), BOARD_EUNAVAIL, "destroy");
 	is_int(session_store_ping(ss), BOARD_EUNAVAIL, "ping");
-	is_int(session_login_check(ss, "u", "a", &ra), BOARD_EUNAVAIL, "check");
-	is_int(session_login_failed(ss, "u", "a"), BOARD_EUNAVAIL, "failed");
-	is_int(session_login_succeeded(ss, "u"), BOARD_EUNAVAIL, "succeeded");
-	ok(now_s() - t0 < 2.0, "all within 2 s (%.3f s)", now_s() - t0);
-	session_store_free(ss);
-
-	/* A socket path that does not exist. */
-	snprintf(url, sizeof(url), "unix:%s/none.sock", tmpdir);
-	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "dead unix");
-	is_int(session_store_ping(ss), BOARD_EUNAVAIL, "unix: unavailable");
+	ok(fixture_now_s() - t0 < 2.0, "all within 2 s (%.3f s)",
+	    fixture_now_s() - t0);
 	session_store_free(ss);
 }
 
+/* Writes the secret file: one secret a line, mode 0600. */
 static void
-test_throttle(void)
+write_secrets(const char *path, const char *text)
 {
-	struct conf c;
-	struct buf url;
-	struct session_store *ss = NULL;
-	char *errmsg = NULL;
-	long ra = -1;
-	long long ttl;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-	memset(&c, 0, sizeof(c));
-	buf_init(&url);
-	buf_printf(&url, "unix:%s", sock);
-	c.redis_url = url.data;
-	c.login_max_failures = 3;
-	c.login_window = 60;
-	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK, "store");
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		diag("cannot write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
 
-	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_OK,
-	    "no failures: allowed");
-	is_int(ra, 0, "retry_after 0");
-	for (int i = 0; i < 2; i++)
-		session_login_failed(ss, "alice", "10.0.0.1");
-	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_OK,
-	    "2 of 3 failures: allowed");
-	is_int(session_login_failed(ss, "alice", "10.0.0.1"), BOARD_OK,
-	    "third failure counted");
-	ttl = raw_int("TTL board:fail:user:%s", "alice");
-	ok(ttl > 55 && ttl <= 60, "user key expires with the window (%lld)",
-	    ttl);
-	ttl = raw_int("TTL board:fail:addr:%s", "10.0.0.1");
-	ok(ttl > 55 && ttl <= 60, "addr key expires with the window (%lld)",
-	    ttl);
-	is_int(session_login_check(ss, "alice", "10.0.0.1", &ra), BOARD_EDENIED,
-	    "3 failures: denied");
-	ok(ra > 55 && ra <= 60, "Retry-After is the TTL left (%ld)", ra);
-	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_EDENIED,
-	    "the username is locked from any address");
-	is_int(session_login_check(ss, "bob", "10.0.0.1", &ra), BOARD_EDENIED,
-	    "the address is locked for any username");
-	is_int(session_login_check(ss, "bob", "10.9.9.9", &ra), BOARD_OK,
-	    "others are not");
-	is_int(session_login_check(ss, "bob", NULL, &ra), BOARD_OK,
-	    "no address: username only");
+/* The value of the response's first Set-Cookie header (caller frees). */
+static char *
+set_cookie_of(const struct resp *rs)
+{
+	const char *p = strstr(buf_cstr(&rs->headers), "Set-Cookie: ");
+	const char *eol = p != NULL ? strstr(p, "\r\n") : NULL;
 
-	session_login_failed(ss, "alice", "10.0.0.1");
-	ttl = raw_int("TTL board:fail:user:%s", "alice");
-	ok(ttl > 55 && ttl <= 60, "further failures keep the window (%lld)",
-	    ttl);
-	freeReplyObject(raw("EXPIRE board:fail:user:%s 5", "alice"));
-	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_EDENIED,
-	    "still denied");
-	ok(ra >= 4 && ra <= 5, "Retry-After follows the key's TTL (%ld)", ra);
+	if (eol == NULL)
+		return NULL;
+	return xstrndup(p + 12, (size_t)(eol - p - 12));
+}
 
-	is_int(session_login_succeeded(ss, "alice"), BOARD_OK, "succeeded");
-	is_int(raw_int("EXISTS board:fail:user:%s", "alice"), 0,
-	    "clears the username's count");
-	is_int(raw_int("EXISTS board:fail:addr:%s", "10.0.0.1"), 1,
-	    "not the address's");
-	is_int(session_login_check(ss, "alice", "10.9.9.9", &ra), BOARD_OK,
-	    "alice allowed again elsewhere");
+/* A Cookie header holding sc's name=value among others, as browsers send. */
+static char *
+cookie_header(const char *sc)
+{
+	const char *semi = sc != NULL ? strchr(sc, ';') : NULL;
+	size_t n = semi != NULL ? (size_t)(semi - sc) : 0;
 
-	/* A counter somehow left without an expiry gets one on failure. */
-	freeReplyObject(raw("SET board:fail:user:%s 1", "carol"));
-	session_login_failed(ss, "carol", NULL);
-	ttl = raw_int("TTL board:fail:user:%s", "carol");
-	ok(ttl > 55 && ttl <= 60, "a counter never stays without expiry");
-	is_int(raw_int("EXISTS board:fail:addr:%s", ""), 0, "no empty addr key");
-
-	session_store_free(ss);
-	buf_cleanup(&url);
+	return xasprintf("other=1; %.*s; x=2", (int)n, sc != NULL ? sc : "");
 }
 
 /*
- * What a Redis error reply quotes is not logged: a Redis with GET disabled
- * answers "unknown command 'GET', with args beginning with: 'sess:<id>'".
+ * The cookie of requests and responses: Set-Cookie for a new session, the
+ * session found again from the Cookie header, and the cookie cleared.
  */
 static void
-test_error_log(void)
+test_request(void)
 {
-	static const char sid[] = "LogMustNotShowThisSid0123456789a";
-	char path[700], logpath[700], text[4096];
 	struct conf c;
-	struct buf url;
 	struct session_store *ss = NULL;
-	struct session t;
-	char *errmsg = NULL;
-	pid_t pid = -1;
-	int fd, saved;
-	ssize_t n = 0;
+	struct secret_source *src = NULL;
+	struct session s, got;
+	struct req rq;
+	struct resp rs;
+	char path[700], *errmsg = NULL, *sc;
 
-	snprintf(path, sizeof(path), "%s/renamed.sock", tmpdir);
-	snprintf(logpath, sizeof(logpath), "%s/stderr.log", tmpdir);
-	if (!redis_start_at(path, "GET", &pid)) {
-		ok(0, "redis-server with GET disabled starts");
-		return;
+	conf_init(&c);
+	snprintf(path, sizeof(path), "%s/secret", tmpdir);
+	write_secrets(path, "first secret\n");
+	free(c.secret_file);
+	c.secret_file = xstrdup(path);
+	c.redis_url = xasprintf("unix:%s", sock);
+	session_init(&s);
+	session_init(&got);
+	req_init(&rq);
+	resp_init(&rs);
+	if (secret_source_new(&c, &src, &errmsg) != BOARD_OK ||
+	    session_store_new(&c, &ss, &errmsg) != BOARD_OK ||
+	    session_create(ss, "user-1", "alice", &s) != BOARD_OK) {
+		ok(0, "a store and a session: %s", errmsg);
+		goto out;
 	}
-	memset(&c, 0, sizeof(c));
-	buf_init(&url);
-	buf_printf(&url, "unix:%s", path);
-	c.redis_url = url.data;
-	session_init(&t);
-	is_int(session_store_new(&c, &ss, &errmsg), BOARD_OK,
-	    "store on a Redis without GET");
 
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (saved >= 0 && fd >= 0)
-		dup2(fd, STDERR_FILENO);
-	is_int(session_load(ss, sid, &t), BOARD_EUNAVAIL,
-	    "load: the error reply is unavailable");
-	fflush(stderr);
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-	if (fd >= 0)
-		close(fd);
-	fd = open(logpath, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-	}
-	text[n > 0 ? n : 0] = '\0';
-	ok(strstr(text, "unknown command") != NULL,
-	    "the log still names the error");
-	ok(strstr(text, sid) == NULL, "the log does not show the session id");
-	if (strstr(text, sid) != NULL)
-		diag("logged: %s", text);
+	session_cookie_set(ss, src, &rs, &s);
+	sc = set_cookie_of(&rs);
+	ok(sc != NULL && strncmp(sc, "board.sid=s%3A", 14) == 0 &&
+	    strstr(sc, "; Path=/") != NULL &&
+	    strstr(sc, "; HttpOnly") != NULL &&
+	    strstr(sc, "; SameSite=Lax") != NULL &&
+	    strstr(sc, "; Expires=") != NULL && strstr(sc, "Secure") == NULL,
+	    "Set-Cookie: signed, Path, HttpOnly, SameSite, Expires, no Secure");
 
-	session_cleanup(&t);
+	/* Send the cookie back as a browser would. */
+	rq.cookie = cookie_header(sc);
+	free(sc);
+	is_int(session_cookie_find(ss, src, &rq, &got), BOARD_OK,
+	    "session_cookie_find finds the session by cookie");
+	is_str(got.username, "alice", "  username");
+	is_str(got.user_id, "user-1", "  user id");
+
+	/* A tampered cookie is no session. */
+	{
+		char *v = strstr(rq.cookie, "board.sid=");
+		char *dot = v != NULL ? strchr(v, '.') : NULL;
+
+		if (dot != NULL && dot[1] != '\0')
+			dot[1] = dot[1] == 'A' ? 'B' : 'A';
+	}
+	is_int(session_cookie_find(ss, src, &rq, &got), BOARD_ENOTFOUND,
+	    "a tampered signature is no session");
+	free(rq.cookie);
+	rq.cookie = NULL;
+	is_int(session_cookie_find(ss, src, &rq, &got), BOARD_ENOTFOUND,
+	    "no Cookie header: no session");
+
+	/* Signed with a secret added to the file since it was read. */
+	write_secrets(path, "second secret\nfirst secret\n");
+	{
+		struct secrets next = make_secrets("second secret", NULL);
+		char *v = session_cookie_sign(s.sid, &next);
+
+		rq.cookie = xasprintf("board.sid=%s", v);
+		free(v);
+		secrets_cleanup(&next);
+	}
+	is_int(session_cookie_find(ss, src, &rq, &got), BOARD_OK,
+	    "a cookie of a rotated secret: the file is read again");
+	is_str(got.user_id, "user-1", "  and the session found");
+
+	resp_reset(&rs);
+	session_cookie_clear(ss, &rs);
+	sc = set_cookie_of(&rs);
+	ok(sc != NULL && strncmp(sc, "board.sid=;", 11) == 0 &&
+	    strstr(sc, "Expires=Thu, 01 Jan 1970 00:00:00 GMT") != NULL,
+	    "clear cookie: empty value, expired");
+	free(sc);
+	session_destroy(ss, s.sid);
+out:
+	free(errmsg);
+	session_cleanup(&s);
+	session_cleanup(&got);
+	req_reset(&rq);
+	buf_cleanup(&rq.body);
+	resp_cleanup(&rs);
 	session_store_free(ss);
-	buf_cleanup(&url);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	secret_source_free(src);
+	conf_cleanup(&c);
 }
 
 int
@@ -825,12 +658,11 @@ main(void)
 
 	test_cookie_vectors();
 	test_cookie();
-	test_urls();
+	test_defaults();
 	test_dead();
 	if (redis_start()) {
 		test_store();
-		test_throttle();
-		test_error_log();
+		test_request();
 	} else {
 		ok(0, "redis-server starts (is it installed?)");
 	}

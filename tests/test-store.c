@@ -24,6 +24,7 @@
 
 #include "board.h"
 #include "conf.h"
+#include "password.h"
 #include "store.h"
 #include "tap.h"
 
@@ -1082,7 +1083,7 @@ main(void)
 	char path[128];
 	struct store *st;
 
-	if (sodium_init() < 0)
+	if (!password_init())
 		return 1;
 	randombytes_buf(r, sizeof(r));
 	sodium_bin2hex(tag, sizeof(tag), r, sizeof(r));

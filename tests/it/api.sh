@@ -1,5 +1,5 @@
 #!/bin/bash
-# api.sh: the HTTP contract (/work/shared/API.md) against a live stack:
+# api.sh: the HTTP contract (doc/API.md) against a live stack:
 # a private Redis, the three responders under spawn-fcgi + multiwatch and a
 # front server (BOARD_FRONT=lighttpd, the default, or nginx) on 127.0.0.1.
 # Documents go to SQLite, or to MongoDB when MONGODB_URI is set (see
