@@ -48,7 +48,7 @@ unit_values() {
 
 # start_unit UNIT LOG: run UNIT's ExecStartPre= and ExecStart= as systemd
 # would (the environment from Environment= and then EnvironmentFile=, which
-# overrides it; ${VAR} expanded; ExecStart as User=/Group= with UMask=),
+# overrides it; ${VAR} expanded; as User=/Group= unless "+"; UMask=),
 # in the background, with its PID tracked for stack_stop.
 start_unit() {
 	local unit=$1 log=$2 kv f line cmd name user group umask
@@ -66,24 +66,29 @@ start_unit() {
 			env+=("$line")
 		done <"$f"
 	done < <(unit_values "$unit" EnvironmentFile)
-	while IFS= read -r cmd; do
-		case $cmd in
-		+*) cmd=${cmd#+} ;;
-		*) echo "start_unit: $unit: ExecStartPre without +: $cmd" >&2; return 1 ;;
-		esac
-		read -ra argv <<<"$cmd"
-		env -i "${env[@]}" "${argv[@]}" >>"$log" 2>&1 || return 1
-	done < <(unit_values "$unit" ExecStartPre)
-	cmd=$(unit_values "$unit" ExecStart)
 	for kv in "${env[@]}"; do vals[${kv%%=*}]=${kv#*=}; done # the last wins
-	for name in "${!vals[@]}"; do
-		cmd=${cmd//"\${$name}"/${vals[$name]}}
-	done
-	case $cmd in *'$'*) echo "start_unit: $unit: unexpanded: $cmd" >&2; return 1 ;; esac
-	read -ra argv <<<"$cmd"
 	user=$(unit_values "$unit" User)
 	group=$(unit_values "$unit" Group)
 	umask=$(unit_values "$unit" UMask)
+	# ExecStartPre=: "+" runs as root, "-" may fail, others run as User=.
+	while IFS= read -r cmd; do
+		local root=no mayfail=no
+		while :; do
+			case $cmd in
+			+*) root=yes; cmd=${cmd#+} ;;
+			-*) mayfail=yes; cmd=${cmd#-} ;;
+			*) break ;;
+			esac
+		done
+		for name in "${!vals[@]}"; do cmd=${cmd//"\${$name}"/${vals[$name]}}; done
+		read -ra argv <<<"$cmd"
+		[ $root = yes ] || argv=(setpriv --reuid="$user" --regid="$group" --init-groups -- "${argv[@]}")
+		env -i "${env[@]}" "${argv[@]}" >>"$log" 2>&1 || [ $mayfail = yes ] || return 1
+	done < <(unit_values "$unit" ExecStartPre)
+	cmd=$(unit_values "$unit" ExecStart)
+	for name in "${!vals[@]}"; do cmd=${cmd//"\${$name}"/${vals[$name]}}; done
+	case $cmd in *'$'*) echo "start_unit: $unit: unexpanded: $cmd" >&2; return 1 ;; esac
+	read -ra argv <<<"$cmd"
 	(
 		umask "${umask:-0022}"
 		exec env -i "${env[@]}" setpriv --reuid="$user" --regid="$group" \
