@@ -20,6 +20,7 @@ static void
 stub(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)rq; (void)s;
 	resp_json(rs, 200, "{}", 2);
 }
 
@@ -29,6 +30,7 @@ stub_id(struct board *b, struct req *rq, const struct session *s,
 {
 	const char *id = route_tail(rq);
 
+	(void)b; (void)s;
 	FUZZ_CHECK(id != NULL && id[0] != '\0' && strchr(id, '/') == NULL);
 	if (!store_id_is_valid(id))
 		resp_error(rs, 404, "not_found", "No such post.", NULL);

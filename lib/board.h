@@ -47,7 +47,7 @@ int board_read_fd(int fd, void *dst, size_t max, size_t *len);
  * buf_reset() empties it and keeps the capacity.
  */
 struct buf {
-	char *data;		/* NULL until the first append; see buf_cstr() */
+	char *data;		/* NULL until the first append: buf_cstr() */
 	size_t len;
 	size_t cap;
 };

@@ -159,7 +159,7 @@ fcgi_io_finish(FCGX_Request *fr)
 	while (FCGX_GetStr(chunk, sizeof(chunk), fr->in) > 0)
 		;
 	if (FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
-		fr->detached = 1;	/* close(2) without the lingering wait */
+		fr->detached = 1;	/* close(2), no lingering wait */
 	FCGX_Finish_r(fr);
 }
 

@@ -15,7 +15,7 @@ struct httpc_req {
 	const char *method;	/* "GET" (NULL), "PUT" or "POST" */
 	const char *url;	/* http:// or https:// only; never redirected */
 	const char *const *headers; /* "Name: value" lines, NULL-ended */
-	const char *body;	/* POST/PUT body (NULL: empty), body_len bytes */
+	const char *body;	/* POST/PUT body, body_len bytes (NULL: none) */
 	size_t body_len;
 	long connect_timeout_ms; /* 0: 2000 */
 	long timeout_ms;	/* whole transfer; 0: 5000 */

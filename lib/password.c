@@ -1,4 +1,4 @@
-/* password.c: Argon2id hashes through libsodium, with node-argon2 hashes read. */
+/* password.c: Argon2id hashes through libsodium; node-argon2 hashes read. */
 #include "config.h"
 
 #include <stdio.h>

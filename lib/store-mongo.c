@@ -73,6 +73,7 @@ mongo_log_handler(mongoc_log_level_t level, const char *domain,
 	enum log_level l;
 	char *m;
 
+	(void)data;
 	if (level > MONGOC_LOG_LEVEL_WARNING)
 		return;
 	l = level == MONGOC_LOG_LEVEL_WARNING ? LOG_WARN : LOG_ERR;

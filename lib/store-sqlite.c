@@ -100,6 +100,7 @@ sq_check_wal(void *arg, int ncol, char **val, char **col)
 {
 	const char *path = arg;
 
+	(void)col;
 	if (ncol == 1 && val[0] != NULL && strcmp(val[0], "wal") != 0)
 		log_warn("store: %s: journal mode is %s, not wal", path, val[0]);
 	return 0;
@@ -203,7 +204,7 @@ sq_fail(struct sq_store *s, sqlite3_stmt *st, int rc, const char *what)
 
 /* A value SQLite will not take (too long): the caller's fault, not ours. */
 static enum board_err
-sq_bind_fail(struct sq_store *s, sqlite3_stmt *st, int rc, const char *what)
+sq_bind_fail(sqlite3_stmt *st, int rc, const char *what)
 {
 	log_warn("store: sqlite %s: cannot bind: %s", what, sqlite3_errstr(rc));
 	sqlite3_reset(st);
@@ -317,7 +318,7 @@ sq_user_create(void *impl, const char *username, const char *pwhash,
 	    (r = sq_bind_str(st, 2, username)) != SQLITE_OK ||
 	    (r = sq_bind_str(st, 3, pwhash)) != SQLITE_OK ||
 	    (r = sqlite3_bind_int64(st, 4, board_now_ms())) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "user_create");
+		return sq_bind_fail(st, r, "user_create");
 	r = sqlite3_step(st);
 	if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		sq_done(st);
@@ -344,7 +345,7 @@ sq_user_find_by_name(void *impl, const char *username, struct user *out)
 	if (st == NULL)
 		return BOARD_EUNAVAIL;
 	if ((r = sq_bind_str(st, 1, username)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "user_find");
+		return sq_bind_fail(st, r, "user_find");
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		user_init(out);
@@ -372,7 +373,7 @@ sq_user_set_hash(void *impl, const char *user_id, const char *pwhash)
 		return BOARD_EUNAVAIL;
 	if ((r = sq_bind_str(st, 1, pwhash)) != SQLITE_OK ||
 	    (r = sq_bind_str(st, 2, user_id)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "user_set_hash");
+		return sq_bind_fail(st, r, "user_set_hash");
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		return sq_fail(s, st, r, "user_set_hash");
@@ -400,7 +401,7 @@ sq_post_create(void *impl, const char *author_id, const char *author_name,
 	    (r = sq_bind_text(st, 5, content, content_len)) != SQLITE_OK ||
 	    (r = sqlite3_bind_int64(st, 6, now_ms)) != SQLITE_OK ||
 	    (r = sqlite3_bind_int64(st, 7, now_ms)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "post_create");
+		return sq_bind_fail(st, r, "post_create");
 	r = sqlite3_step(st);
 	if (r == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		/* The author is gone (e.g. a session older than the file). */
@@ -436,7 +437,7 @@ sq_post_find(void *impl, const char *id, bool primary, struct post *out)
 	if ((st = sq_stmt(s, SQ_POST_FIND)) == NULL)
 		return BOARD_EUNAVAIL;
 	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "post_find");
+		return sq_bind_fail(st, r, "post_find");
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		sq_row_post(st, out);
@@ -467,7 +468,7 @@ sq_post_update(void *impl, const char *id, const char *title,
 	    (r = sq_bind_text(st, 2, content, content_len)) != SQLITE_OK ||
 	    (r = sqlite3_bind_int64(st, 3, now_ms)) != SQLITE_OK ||
 	    (r = sq_bind_str(st, 4, id)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "post_update");
+		return sq_bind_fail(st, r, "post_update");
 	/* RETURNING makes the change on the first step; step to the end so
 	 * the statement finishes before it is reset. */
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -500,7 +501,7 @@ sq_post_delete(void *impl, const char *id)
 	if ((st = sq_stmt(s, SQ_POST_DELETE)) == NULL)
 		return BOARD_EUNAVAIL;
 	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
-		return sq_bind_fail(s, st, r, "post_delete");
+		return sq_bind_fail(st, r, "post_delete");
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		return sq_fail(s, st, r, "post_delete");
@@ -528,9 +529,9 @@ sq_post_list(void *impl, const struct store_cursor *after, int limit,
 		    SQLITE_OK || (r = sq_bind_str(st, 2, after->id)) !=
 		    SQLITE_OK || (r = sqlite3_bind_int(st, 3, limit)) !=
 		    SQLITE_OK)
-			return sq_bind_fail(s, st, r, "post_list");
+			return sq_bind_fail(st, r, "post_list");
 	} else if ((r = sqlite3_bind_int(st, 1, limit)) != SQLITE_OK) {
-		return sq_bind_fail(s, st, r, "post_list");
+		return sq_bind_fail(st, r, "post_list");
 	}
 	post_list_init(&l);
 	r = SQLITE_DONE;

@@ -64,7 +64,8 @@ main(void)
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		memset(iso, 'x', sizeof(iso));
 		board_iso_time(vectors[i].ms, iso);
-		is_str(iso, vectors[i].iso, "toJSON of %lld", (long long)vectors[i].ms);
+		is_str(iso, vectors[i].iso, "toJSON of %lld",
+		    (long long)vectors[i].ms);
 		board_http_date(vectors[i].ms, http);
 		is_str(http, vectors[i].http, "HTTP-date of %lld",
 		    (long long)vectors[i].ms);
@@ -97,7 +98,8 @@ main(void)
 	s = xstrndup("abcdef", 3);
 	is_str(s, "abc", "xstrndup cuts");
 	xfree_secret(s);
-	is_str(board_strerror(BOARD_EUNAVAIL), "unavailable", "strerror names codes");
+	is_str(board_strerror(BOARD_EUNAVAIL), "unavailable",
+	    "strerror names codes");
 
 	buf_init(&b);
 	buf_puts(&b, "a secret");

@@ -43,6 +43,7 @@ static void
 things_get(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s;
 	record("things_get", rq);
 	resp_json(rs, 200, "{\"h\":\"get\"}", 11);
 }
@@ -51,6 +52,7 @@ static void
 things_post(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s;
 	record("things_post", rq);
 	resp_json(rs, 201, "{\"h\":\"post\"}", 12);
 }
@@ -59,6 +61,7 @@ static void
 posts_list(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s;
 	record("posts_list", rq);
 	resp_json(rs, 200, "[]", 2);
 }
@@ -67,6 +70,7 @@ static void
 post_get(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s;
 	record("post_get", rq);
 	snprintf(seen_tail, sizeof(seen_tail), "%s", route_tail(rq));
 	resp_json(rs, 200, "{}", 2);
@@ -76,6 +80,7 @@ static void
 post_delete(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s;
 	record("post_delete", rq);
 	snprintf(seen_tail, sizeof(seen_tail), "%s", route_tail(rq));
 	resp_empty(rs, 204);
@@ -85,6 +90,7 @@ static void
 silent(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b; (void)s; (void)rs;
 	record("silent", rq);	/* forgets to answer */
 }
 
@@ -93,6 +99,7 @@ static void
 mine(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
 {
+	(void)b;
 	record("mine", rq);
 	snprintf(seen_user, sizeof(seen_user), "%s",
 	    s != NULL && s->username != NULL ? s->username : "(none)");

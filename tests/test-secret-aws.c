@@ -237,7 +237,8 @@ setup_secrets(void)
 	admin_do("/_admin/secret",
 	    "{\"name\":\"board/denied\",\"value\":\"x\",\"denied\":true}");
 	admin_do("/_admin/secret",
-	    "{\"name\":\"board/badjson\",\"secretString\":\"not-json-VALUE {\"}");
+	    "{\"name\":\"board/badjson\","
+	    "\"secretString\":\"not-json-VALUE {\"}");
 	admin_do("/_admin/secret", "{\"name\":\"board/nokey\","
 	    "\"secretString\":\"{\\\"other\\\":\\\"nokey-VALUE\\\"}\"}");
 	admin_do("/_admin/secret",
