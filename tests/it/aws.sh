@@ -79,7 +79,7 @@ body='{"SecretId":"cli/secret"}'
 # shellcheck disable=SC2086
 got=$(sm $sign -u "$key" -H "$ct" -H "$tgt" -d "$body")
 ok "$([ "$got" = "200 " ]; echo $?)" \
-	"stand-in: a request signed by libcurl as facts.md prescribes passes ($got)"
+	"stand-in: a request signed by libcurl (sigv4, headers as awscred.c sets them) passes ($got)"
 got=$(sm -H "$ct" -H "$tgt" -d "$body")
 ok "$([ "$got" = "400 MissingAuthenticationTokenException" ]; echo $?)" \
 	"stand-in: an unsigned request is refused ($got)"
