@@ -40,9 +40,7 @@ httpc_resp_init(struct httpc_resp *r)
 void
 httpc_resp_cleanup(struct httpc_resp *r)
 {
-	if (r->body.data != NULL)
-		explicit_bzero(r->body.data, r->body.cap);
-	buf_cleanup(&r->body);
+	buf_cleanup_secret(&r->body);
 	free(r->amzn_errortype);
 	httpc_resp_init(r);
 }

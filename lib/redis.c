@@ -252,9 +252,7 @@ out:
 	curl_free(port);
 	curl_free(path);
 	curl_free(query);
-	if (fixed.data != NULL)
-		explicit_bzero(fixed.data, fixed.cap);
-	buf_cleanup(&fixed);
+	buf_cleanup_secret(&fixed);
 	return good;
 }
 

@@ -128,7 +128,7 @@ responder_handle(struct board *b, const struct route *routes,
 	if (strcmp(rq->path, "/api/health") == 0) {
 		if (strcmp(method, "GET") != 0) {
 			resp_header(rs, "Allow", "GET, HEAD");
-			resp_error(rs, 405, "method_not_allowed",
+			resp_error_code(rs, HTTP_ERR_METHOD_NOT_ALLOWED,
 			    "Use GET for /api/health.", NULL);
 		} else {
 			health(b, rs);
@@ -148,29 +148,26 @@ responder_handle(struct board *b, const struct route *routes,
 			hit = r;
 	}
 	if (!path_known) {
-		resp_error(rs, 404, "not_found", "No such API path.", NULL);
+		resp_error_code(rs, HTTP_ERR_NOT_FOUND, "No such API path.",
+		    NULL);
 		goto out;
 	}
 	if (hit == NULL) {
 		resp_header(rs, "Allow", buf_cstr(&allow));
-		resp_error(rs, 405, "method_not_allowed",
-		    "That method is not allowed here.", NULL);
+		resp_error_code(rs, HTTP_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
 		goto out;
 	}
 	if (is_state_changing(method) && !http_origin_ok(rq)) {
-		resp_error(rs, 403, "bad_origin",
-		    "The request's Origin does not match this site.", NULL);
+		resp_error_code(rs, HTTP_ERR_BAD_ORIGIN, NULL, NULL);
 		goto out;
 	}
 	if (rq->body_too_large) {
-		resp_error(rs, 413, "payload_too_large",
-		    "The request body is larger than 64 KiB.", NULL);
+		resp_error_code(rs, HTTP_ERR_PAYLOAD_TOO_LARGE, NULL, NULL);
 		goto out;
 	}
 	if ((rq->body.len > 0 || rq->content_length > 0) &&
 	    !http_is_json_type(rq->content_type)) {
-		resp_error(rs, 415, "unsupported_media_type",
-		    "Send the body as application/json.", NULL);
+		resp_error_code(rs, HTTP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
 		goto out;
 	}
 	if (hit->flags & ROUTE_SESSION) {
@@ -178,8 +175,7 @@ responder_handle(struct board *b, const struct route *routes,
 		    b->secrets, rq, &sess);
 
 		if (rc == BOARD_ENOTFOUND) {
-			resp_error(rs, 401, "unauthorized",
-			    "You are not signed in.", NULL);
+			resp_error_code(rs, HTTP_ERR_UNAUTHORIZED, NULL, NULL);
 			goto out;
 		}
 		if (rc != BOARD_OK) {
