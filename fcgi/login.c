@@ -1,4 +1,5 @@
-/* login.c: board-login, sign in, sign out, and who am I. */
+/* login.c: board-login, sign in, sign out, who am I, change password, and
+ * sign out everywhere. */
 #include "config.h"
 
 #include <stdio.h>
@@ -48,7 +49,12 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 		goto out;
 	if (!api_credentials(&o, rs, &name, &pw, &pwlen))
 		goto out;
-	rc = throttle_check(session_store_redis(b->sessions), &b->conf, name,
+	/*
+	 * Counted before the password is checked, and taken back when it
+	 * is right: when counting fails (EVAL refused, Redis down) no
+	 * password is checked at all, so a guess never gets an answer.
+	 */
+	rc = throttle_attempt(session_store_redis(b->sessions), &b->conf, name,
 	    addr, &retry);
 	if (rc == BOARD_EDENIED) {
 		log_info("login: refused, too many failed logins (from %s)",
@@ -76,17 +82,15 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 		(void)password_verify(dummy_hash, pw, pwlen);
 	if (rc == BOARD_ENOTFOUND ||
 	    password_verify(u.pwhash, pw, pwlen) != BOARD_OK) {
-		rc = throttle_failed(session_store_redis(b->sessions), &b->conf,
-		    name, addr);
-		if (rc != BOARD_OK) {
-			resp_error_from(rs, rc, NULL, NULL);
-			goto out;
-		}
-		/* Not the name: it is often a password typed in the wrong box. */
+		/*
+		 * Counted already, by throttle_attempt. Not the name in the
+		 * log: it is often a password typed in the wrong box.
+		 */
 		log_info("login: failed login from %s", addr);
 		resp_error_code(rs, HTTP_ERR_INVALID_CREDENTIALS, NULL, NULL);
 		goto out;
 	}
+	(void)throttle_succeeded(session_store_redis(b->sessions), name, addr);
 	if (password_needs_rehash(&b->cost, u.pwhash)) {
 		char hash[PASSWORD_HASH_MAX];
 
@@ -108,7 +112,6 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
-	(void)throttle_succeeded(session_store_redis(b->sessions), name);
 	session_cookie_set(b->sessions, b->secrets, rs, &s);
 	log_info("login: user %s signed in", u.id);
 	api_user_resp(rs, 200, u.id, u.username);
@@ -153,10 +156,136 @@ me_get(struct board *b, struct req *rq, const struct session *s,
 	api_user_resp(rs, 200, s->user_id, s->username);
 }
 
+/*
+ * A password member with API.md's limits (bytes; the parser already made
+ * sure of valid UTF-8), as api_credentials() checks "password". On failure
+ * sets 400 invalid_field naming field and returns false.
+ */
+static bool
+password_field(const struct json_obj *o, struct resp *rs, const char *field,
+    const char **pw, size_t *len)
+{
+	const struct json_member *p = json_obj_get(o, field);
+
+	if (p == NULL || p->type != JSON_STRING || p->bad_string ||
+	    p->len < API_PASSWORD_MIN || p->len > API_PASSWORD_MAX) {
+		api_field_error(rs, field, "%s must be %d to %d bytes of text",
+		    field, API_PASSWORD_MIN, API_PASSWORD_MAX);
+		return false;
+	}
+	*pw = p->str;
+	*len = p->len;
+	return true;
+}
+
+/*
+ * The current password is checked as login checks one: the attempt counted
+ * by name and address before the check (throttle_attempt), taken back when
+ * it was right. Then the other sessions end before the new hash is stored:
+ * should the store fail after that, the old password still works and a
+ * retry succeeds; the other order could leave a new password beside an
+ * attacker's live sessions, behind a 503 that says nothing changed.
+ */
+static void
+password_post(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
+{
+	struct json_obj o;
+	struct user u;
+	const char *cur, *next, *addr = http_client_addr(rq, &b->trusted);
+	size_t curlen, nextlen;
+	char hash[PASSWORD_HASH_MAX];
+	long retry = 0;
+	enum board_err rc;
+
+	json_obj_init(&o);
+	user_init(&u);
+	hash[0] = '\0';
+	if (!api_parse_body(rq, rs, &o))
+		goto out;
+	if (!password_field(&o, rs, "currentPassword", &cur, &curlen) ||
+	    !password_field(&o, rs, "newPassword", &next, &nextlen))
+		goto out;
+	rc = throttle_attempt(session_store_redis(b->sessions), &b->conf,
+	    s->username, addr, &retry);
+	if (rc == BOARD_EDENIED) {
+		log_info("login: password change refused, too many failed "
+		    "logins (user %s, from %s)", s->user_id, addr);
+		too_many(rs, retry);
+		goto out;
+	}
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		goto out;
+	}
+	/* The session names the user; the store holds the hash. */
+	rc = store_user_find_by_name(b->store, s->username, &u);
+	if (rc == BOARD_OK && strcmp(u.id, s->user_id) != 0)
+		rc = BOARD_ENOTFOUND;
+	if (rc == BOARD_ENOTFOUND) {
+		resp_error_code(rs, HTTP_ERR_UNAUTHORIZED,
+		    "Your account no longer exists.", NULL);
+		goto out;
+	}
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		goto out;
+	}
+	if (password_verify(u.pwhash, cur, curlen) != BOARD_OK) {
+		/* Counted already, by throttle_attempt. */
+		log_info("login: wrong current password for user %s from %s",
+		    u.id, addr);
+		resp_error_code(rs, HTTP_ERR_INVALID_CREDENTIALS,
+		    "The current password is wrong.", NULL);
+		goto out;
+	}
+	(void)throttle_succeeded(session_store_redis(b->sessions), s->username,
+	    addr);
+	if ((rc = password_hash(&b->cost, next, nextlen, hash)) != BOARD_OK ||
+	    (rc = session_end_others(b->sessions, s)) != BOARD_OK) {
+		resp_error_from(rs, rc, NULL, NULL);
+		goto out;
+	}
+	rc = store_user_set_hash(b->store, u.id, hash);
+	if (rc != BOARD_OK) {
+		resp_error_from(rs, rc == BOARD_ENOTFOUND ? BOARD_EUNAVAIL : rc,
+		    NULL, NULL);
+		goto out;
+	}
+	log_info("login: user %s changed the password, other sessions ended",
+	    u.id);
+	resp_empty(rs, 204);
+out:
+	explicit_bzero(hash, sizeof(hash));
+	user_cleanup(&u);
+	json_obj_cleanup(&o);
+}
+
+/* Every session of the user ends, this one included. */
+static void
+logout_all_post(struct board *b, struct req *rq, const struct session *s,
+    struct resp *rs)
+{
+	enum board_err rc;
+
+	(void)rq;
+	rc = session_end_all(b->sessions, s);
+	if (rc != BOARD_OK) {
+		/* Do not claim the sessions are gone while they still work. */
+		resp_error_from(rs, rc, NULL, NULL);
+		return;
+	}
+	log_info("login: user %s signed out everywhere", s->user_id);
+	session_cookie_clear(b->sessions, rs);
+	resp_empty(rs, 204);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/auth/login", login_post, 0 },
 	{ "POST", "/api/auth/logout", logout_post, 0 },
 	{ "GET", "/api/auth/me", me_get, ROUTE_SESSION },
+	{ "POST", "/api/auth/password", password_post, ROUTE_SESSION },
+	{ "POST", "/api/auth/logout-all", logout_all_post, ROUTE_SESSION },
 	{ NULL, NULL, NULL, 0 }
 };
 

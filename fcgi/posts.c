@@ -50,6 +50,14 @@ parse_limit(const struct req *rq, struct resp *rs, int *limit)
 	return okay;
 }
 
+/*
+ * A page's answer stops growing past this many bytes of JSON: with every
+ * character of a post a control character (six bytes escaped) a full page
+ * of 100 would be about 6 MB, made for one cheap request. The page then
+ * ends early and "next" continues after its last post (doc/API.md).
+ */
+#define POSTS_PAGE_BYTES_MAX (1024 * 1024)
+
 static void
 posts_list(struct board *b, struct req *rq, const struct session *s,
     struct resp *rs)
@@ -59,6 +67,7 @@ posts_list(struct board *b, struct req *rq, const struct session *s,
 	bool dup, has_cursor = false;
 	char *cs;
 	int limit;
+	size_t sent = 0;
 	enum board_err rc;
 
 	(void)s;
@@ -86,14 +95,29 @@ posts_list(struct board *b, struct req *rq, const struct session *s,
 	rs->status = 200;
 	buf_reset(&rs->body);
 	buf_puts(&rs->body, "{\"posts\":[");
+	/* l.n is at most limit + 1: the posts to send, then maybe one more. */
 	for (size_t i = 0; i < l.n && i < (size_t)limit; i++) {
+		size_t before = rs->body.len;
+
 		if (i != 0)
 			buf_putc(&rs->body, ',');
 		api_post_json(&rs->body, &l.v[i]);
+		/*
+		 * Over the cap (less room for "next"): this post goes to the
+		 * next page. The first always stays (one post is at most
+		 * ~125 KB), so every page moves on and paging ends.
+		 */
+		if (i != 0 && rs->body.len > POSTS_PAGE_BYTES_MAX - 128) {
+			rs->body.len = before;
+			rs->body.data[before] = '\0';
+			sent = i;
+			break;
+		}
+		sent = i + 1;
 	}
 	buf_puts(&rs->body, "],\"next\":");
-	if (l.n > (size_t)limit) {
-		const struct post *last = &l.v[limit - 1];
+	if (l.n > sent) {
+		const struct post *last = &l.v[sent - 1];
 		struct store_cursor nc;
 
 		nc.created_ms = last->created_ms;
@@ -239,8 +263,8 @@ posts_patch(struct board *b, struct req *rq, const struct session *s,
 		    "Send a title, a content, or both.");
 		goto out;
 	}
-	rc = store_post_update(b->store, p.id, title, tlen, content, clen,
-	    board_now_ms(), &np);
+	rc = store_post_update(b->store, p.id, s->user_id, title, tlen, content,
+	    clen, board_now_ms(), &np);
 	if (rc != BOARD_OK)
 		post_error(rs, rc);
 	else
@@ -261,7 +285,7 @@ posts_delete(struct board *b, struct req *rq, const struct session *s,
 	post_init(&p);
 	if (!own_post(b, rq, rs, s, &p))
 		goto out;
-	rc = store_post_delete(b->store, p.id);
+	rc = store_post_delete(b->store, p.id, s->user_id);
 	if (rc == BOARD_OK || rc == BOARD_ENOTFOUND)
 		resp_empty(rs, 204);	/* gone either way */
 	else

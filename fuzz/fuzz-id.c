@@ -98,7 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_puts(&rq.body, f[6]);
 		rq.content_length = (long long)rq.body.len;
 	}
-	(void)http_origin_ok(&rq);
+	(void)http_origin_ok(&rq, false);
+	(void)http_origin_ok(&rq, true);
 	(void)http_is_json_type(rq.content_type);
 	/* Health pings Redis and the store, which this target has not. */
 	if (strcmp(rq.path, "/api/health") != 0) {
@@ -106,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rs.status >= 200 && rs.status <= 599);
 		FUZZ_CHECK(rs.status != 200 || strcmp(rq.method, "GET") ==
 		    0 || strcmp(rq.method, "HEAD") == 0 ||
-		    http_origin_ok(&rq));
+		    http_origin_ok(&rq, b.conf.cookie_secure));
 		FUZZ_CHECK(rs.headers.len == 0 ||
 		    strstr(buf_cstr(&rs.headers), "\r\n\r\n") == NULL);
 	}

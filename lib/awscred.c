@@ -426,7 +426,8 @@ awscred_printable(const char *s, const char *also)
 }
 
 static enum board_err
-awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
+awscred_fetch_imds(const char *base, bool imdsv1, struct awscred *out,
+    char **errmsg)
 {
 	static const char creds_path[] =
 	    "/latest/meta-data/iam/security-credentials/";
@@ -451,12 +452,22 @@ awscred_fetch_imds(const char *base, struct awscred *out, char **errmsg)
 	req.direct = true;
 	rc = httpc_do(&req, &resp, &why);
 	/*
-	 * Like the SDKs: a refused or timed-out token PUT (IMDSv2 off, or
-	 * a hop limit of 1 behind a container bridge) falls back to IMDSv1;
-	 * any other failure, a 400 included, is an error.
+	 * A refused or timed-out token PUT (IMDSv2 off, or a hop limit of
+	 * 1 behind a container bridge) falls back to IMDSv1 as in the SDKs,
+	 * but only when aws_imdsv1 allows it: token-less requests are what
+	 * an SSRF in any process on the host can make. Any other failure, a
+	 * 400 included, is an error.
 	 */
 	v1 = (rc != BOARD_OK && resp.timed_out) || (rc == BOARD_OK &&
 	    (resp.status == 403 || resp.status == 404 || resp.status == 405));
+	if (v1 && !imdsv1) {
+		*errmsg = xasprintf("AWS credentials from EC2 instance "
+		    "metadata: PUT %s: %s; require IMDSv2 on the instance, or "
+		    "set aws_imdsv1 (BOARD_AWS_IMDSV1) to allow IMDSv1",
+		    buf_cstr(&url), rc != BOARD_OK ? why : "refused");
+		rc = BOARD_EUNAVAIL;
+		goto out;
+	}
 	if (v1 && awscred_env_true("AWS_EC2_METADATA_V1_DISABLED")) {
 		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: PUT %s: %s, and AWS_EC2_METADATA_V1_DISABLED "
@@ -527,7 +538,7 @@ awscred_fresh(const struct awscred *c, int64_t now)
 }
 
 enum board_err
-awscred_get(const struct awscred **out, char **errmsg)
+awscred_get(bool imdsv1, const struct awscred **out, char **errmsg)
 {
 	const char *akid = awscred_env_nonempty("AWS_ACCESS_KEY_ID");
 	const char *secret = awscred_env_nonempty("AWS_SECRET_ACCESS_KEY");
@@ -593,7 +604,7 @@ awscred_get(const struct awscred **out, char **errmsg)
 		goto out;
 	}
 	rc = ecs ? awscred_fetch_ecs(buf_cstr(&from), &fresh, errmsg) :
-	    awscred_fetch_imds(buf_cstr(&from), &fresh, errmsg);
+	    awscred_fetch_imds(buf_cstr(&from), imdsv1, &fresh, errmsg);
 	if (rc != BOARD_OK) {
 		/* Like the SDKs: keys not yet expired outlive a failed refresh. */
 		if (awscred_cache_from != NULL &&

@@ -2,6 +2,7 @@
 #ifndef BOARD_AWSCRED_H
 #define BOARD_AWSCRED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "board.h"
@@ -26,7 +27,8 @@ struct awscred {
  *     header from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or
  *     AWS_CONTAINER_AUTHORIZATION_TOKEN;
  *  3. the EC2 instance role through IMDSv2 (IMDSv1 when the token PUT is
- *     refused, unless AWS_EC2_METADATA_V1_DISABLED=true) at
+ *     refused only if imdsv1 is set, the aws_imdsv1 setting, and
+ *     AWS_EC2_METADATA_V1_DISABLED is not true) at
  *     AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254;
  *     skipped when AWS_EC2_METADATA_DISABLED=true.
  * BOARD_ECS_ENDPOINT replaces http://169.254.170.2 (tests only).
@@ -37,7 +39,8 @@ struct awscred {
  * unreachable, no credentials found) or BOARD_EINVAL (a setting is wrong,
  * a malformed answer), with *errmsg (caller frees) that never holds a key.
  */
-enum board_err awscred_get(const struct awscred **out, char **errmsg);
+enum board_err awscred_get(bool imdsv1, const struct awscred **out,
+    char **errmsg);
 
 /*
  * Drops the cached temporary credentials, so the next awscred_get fetches

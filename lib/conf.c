@@ -48,6 +48,8 @@ static const struct setting {
 	    offsetof(struct conf, aws_region) },
 	{ "secrets_endpoint", "BOARD_SECRETS_ENDPOINT", CONF_STR, 0, 0, NULL,
 	    offsetof(struct conf, secrets_endpoint) },
+	{ "aws_imdsv1", "BOARD_AWS_IMDSV1", CONF_BOOL, 0, 1, "off",
+	    offsetof(struct conf, aws_imdsv1) },
 	{ "secret_refresh", "BOARD_SECRET_REFRESH", CONF_LONG, 0, 86400, "300",
 	    offsetof(struct conf, secret_refresh) },
 	{ "cookie_name", "BOARD_COOKIE_NAME", CONF_STR, 0, 0, "board.sid",
@@ -163,6 +165,25 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * A key that looks like a setting name (lower-case letters, digits, '_',
+ * at most 32 of them) may be named in a message; anything else may be
+ * part of a value and is not.
+ */
+static bool
+conf_key_is_word(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)key[i]) &&
+		    !isdigit((unsigned char)key[i]) && key[i] != '_')
+			return false;
+	return true;
+}
+
 static enum board_err
 read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 {
@@ -192,10 +213,14 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 		key = trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
+		/*
+		 * The line itself is never quoted back: a malformed one may
+		 * be a credential (a mongodb:// URI that lost its key), and
+		 * this message goes to the journal.
+		 */
 		eq = strchr(key, '=');
 		if (eq == NULL) {
-			*errmsg = xasprintf("%s: expected key = value, got \"%.40s\"",
-			    where, key);
+			*errmsg = xasprintf("%s: expected key = value", where);
 			rc = BOARD_EINVAL;
 			break;
 		}
@@ -212,8 +237,12 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 			if (strcmp(settings[i].key, key) == 0)
 				st = &settings[i];
 		if (st == NULL) {
-			*errmsg = xasprintf("%s: unknown setting \"%.64s\"", where,
-			    key);
+			if (conf_key_is_word(key))
+				*errmsg = xasprintf("%s: unknown setting "
+				    "\"%s\"", where, key);
+			else
+				*errmsg = xasprintf("%s: expected key = value",
+				    where);
 			rc = BOARD_EINVAL;
 			break;
 		}
@@ -253,6 +282,15 @@ check(struct conf *c, char **errmsg)
 			    "a cookie token");
 			return BOARD_EINVAL;
 		}
+	/* Browsers refuse these prefixes on a cookie without Secure. */
+	if (!c->cookie_secure &&
+	    (strncmp(c->cookie_name, "__Host-", 7) == 0 ||
+	    strncmp(c->cookie_name, "__Secure-", 9) == 0)) {
+		*errmsg = xasprintf("cookie_name (BOARD_COOKIE_NAME) with a "
+		    "__Host- or __Secure- prefix needs cookie_secure "
+		    "(BOARD_COOKIE_SECURE) on");
+		return BOARD_EINVAL;
+	}
 	return BOARD_OK;
 }
 

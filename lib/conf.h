@@ -20,7 +20,10 @@ struct conf {
 	char *secret_name;	/* session_secret_name / SESSION_SECRET_NAME */
 	char *secret_file;	/* session_secret_file / SESSION_SECRET_FILE */
 	char *aws_region;	/* aws_region / AWS_REGION */
-	char *secrets_endpoint;	/* secrets_endpoint / BOARD_SECRETS_ENDPOINT */
+	char *secrets_endpoint;	/* secrets_endpoint / BOARD_SECRETS_ENDPOINT:
+				   https, or http on a loopback address */
+	bool aws_imdsv1;	/* aws_imdsv1 / BOARD_AWS_IMDSV1: allow EC2
+				   metadata without a token (IMDSv1) */
 	long secret_refresh;	/* secret_refresh / BOARD_SECRET_REFRESH, s;
 				   0: re-read only when a signature misses */
 	char *cookie_name;	/* cookie_name / BOARD_COOKIE_NAME */

@@ -243,46 +243,74 @@ cookie_decode(const char *s, size_t n)
 	return out;
 }
 
-char *
-http_cookie_get(const char *header, const char *name)
+/*
+ * The next cookie named name in the header from *pp on: its raw value is
+ * [*vp, *vep), and *pp moves past it. false when there is none.
+ */
+static bool
+cookie_next(const char **pp, const char *name, size_t nlen, const char **vp,
+    const char **vep)
 {
-	size_t nlen = strlen(name);
-	const char *p = header;
+	const char *p = *pp;
 
-	if (header == NULL)
-		return NULL;
 	while (*p != '\0') {
 		const char *end = strchr(p, ';'), *eq, *k, *ke, *v, *ve;
 
 		if (end == NULL)
 			end = p + strlen(p);
 		eq = memchr(p, '=', (size_t)(end - p));
-		if (eq != NULL) {
-			k = p;
-			ke = eq;
-			while (k < ke && (*k == ' ' || *k == '\t'))
-				k++;
-			while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
-				ke--;
-			if ((size_t)(ke - k) == nlen &&
-			    memcmp(k, name, nlen) == 0) {
-				v = eq + 1;
-				ve = end;
-				while (v < ve && (*v == ' ' || *v == '\t'))
-					v++;
-				while (ve > v && (ve[-1] == ' ' ||
-				    ve[-1] == '\t'))
-					ve--;
-				if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
-					v++;
-					ve--;
-				}
-				return cookie_decode(v, (size_t)(ve - v));
-			}
-		}
+		k = p;
 		p = *end == ';' ? end + 1 : end;
+		if (eq == NULL)
+			continue;
+		ke = eq;
+		while (k < ke && (*k == ' ' || *k == '\t'))
+			k++;
+		while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		if ((size_t)(ke - k) != nlen || memcmp(k, name, nlen) != 0)
+			continue;
+		v = eq + 1;
+		ve = end;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+			v++;
+			ve--;
+		}
+		*vp = v;
+		*vep = ve;
+		*pp = p;
+		return true;
 	}
-	return NULL;
+	*pp = p;
+	return false;
+}
+
+char *
+http_cookie_get(const char *header, const char *name)
+{
+	const char *p = header, *v, *ve;
+
+	if (header == NULL || !cookie_next(&p, name, strlen(name), &v, &ve))
+		return NULL;
+	return cookie_decode(v, (size_t)(ve - v));
+}
+
+size_t
+http_cookie_get_all(const char *header, const char *name, char **out,
+    size_t max)
+{
+	const char *p = header, *v, *ve;
+	size_t n = 0, nlen = strlen(name);
+
+	if (header == NULL)
+		return 0;
+	while (n < max && cookie_next(&p, name, nlen, &v, &ve))
+		out[n++] = cookie_decode(v, (size_t)(ve - v));
+	return n;
 }
 
 char *
@@ -405,7 +433,7 @@ split_hostport(const char *s, size_t n, char *host, size_t hsz, char *port,
 }
 
 bool
-http_origin_ok(const struct req *r)
+http_origin_ok(const struct req *r, bool https_only)
 {
 	char oh[256], op[8], hh[256], hp[8];
 	const char *o = r->origin, *def;
@@ -413,7 +441,12 @@ http_origin_ok(const struct req *r)
 
 	if (o == NULL)
 		return true;
-	if (strncasecmp(o, "http://", 7) == 0) {
+	/*
+	 * Host carries no scheme, and without a port it cannot tell
+	 * http://example.com from https://example.com: an http page on our
+	 * name (a network attacker's, or a plain-http sibling) would pass.
+	 */
+	if (strncasecmp(o, "http://", 7) == 0 && !https_only) {
 		def = "80";
 		o += 7;
 	} else if (strncasecmp(o, "https://", 8) == 0) {

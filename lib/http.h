@@ -112,6 +112,15 @@ void resp_error_from(struct resp *r, enum board_err err, const char *message,
 char *http_cookie_get(const char *header, const char *name);
 
 /*
+ * Every cookie name in a Cookie header, in header order, decoded as
+ * http_cookie_get() does: at most max of them into out[0 .. n) (caller
+ * frees each). Returns n. A browser sends several of one name when the
+ * cookies differ in Domain or Path, the longest Path first.
+ */
+size_t http_cookie_get_all(const char *header, const char *name, char **out,
+    size_t max);
+
+/*
  * Finds a query parameter (form-decoded, caller frees) or returns NULL.
  * *dup is set when it appears more than once.
  */
@@ -130,8 +139,10 @@ bool http_is_json_type(const char *content_type);
  * true when the Origin header is absent or names the request's own host
  * (API.md bad_origin). Host may lack the port (Debian's nginx sends $host):
  * then the origin's port must be its scheme's default or SERVER_PORT.
+ * With https_only (cookie_secure: the site is served over https, maybe
+ * through a TLS proxy that keeps Host) an http:// Origin is refused.
  */
-bool http_origin_ok(const struct req *r);
+bool http_origin_ok(const struct req *r, bool https_only);
 
 /* The front servers whose X-Forwarded-For is believed: exact addresses. */
 struct http_trusted {

@@ -1,6 +1,7 @@
 /* json.c: a strict RFC 8259 parser for request bodies, string escaping. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,37 @@ json_utf8_chars(const char *s, size_t len)
 	return n;
 }
 
+/*
+ * buf_append for decoded strings, any of which may be a password: grows
+ * by allocate, copy, wipe, free, never by realloc, which may move the
+ * bytes and leave the old copy in freed memory. The owner wipes what is
+ * left with buf_cleanup_secret().
+ */
+static void
+str_append(struct buf *b, const void *p, size_t n)
+{
+	if (n > SIZE_MAX / 2 - b->len)
+		abort();	/* bounded by HTTP_BODY_MAX: cannot happen */
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap != 0 ? b->cap : 64;
+		char *d;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		d = xmalloc(cap);
+		if (b->data != NULL) {
+			memcpy(d, b->data, b->len);
+			explicit_bzero(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
 static void
 put_utf8(struct buf *b, unsigned long cp)
 {
@@ -124,7 +156,8 @@ put_utf8(struct buf *b, unsigned long cp)
 		o[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	buf_append(b, o, n);
+	str_append(b, o, n);
+	explicit_bzero(o, sizeof(o));
 }
 
 static bool
@@ -176,7 +209,7 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 			if (n == 0)
 				return fail(ps, "invalid UTF-8");
 			if (out != NULL)
-				buf_append(out, ps->p, n);
+				str_append(out, ps->p, n);
 			ps->p += n;
 			continue;
 		}
@@ -200,7 +233,7 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 		}
 		if (simple != NULL) {
 			if (out != NULL)
-				buf_append(out, simple, 1);
+				str_append(out, simple, 1);
 			continue;
 		}
 		unsigned long cp;
@@ -416,7 +449,7 @@ parse_object(struct parser *ps, int depth, struct json_obj *top)
 out:
 	keyset_cleanup(&ks);
 	buf_cleanup(&key);
-	buf_cleanup(&val);
+	buf_cleanup_secret(&val);	/* the last value may be a password */
 	return okay;
 }
 

@@ -157,7 +157,8 @@ responder_handle(struct board *b, const struct route *routes,
 		resp_error_code(rs, HTTP_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
 		goto out;
 	}
-	if (is_state_changing(method) && !http_origin_ok(rq)) {
+	if (is_state_changing(method) &&
+	    !http_origin_ok(rq, b->conf.cookie_secure)) {
 		resp_error_code(rs, HTTP_ERR_BAD_ORIGIN, NULL, NULL);
 		goto out;
 	}

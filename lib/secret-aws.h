@@ -13,8 +13,10 @@
  * Fetches the secret named by c->secret_name (JSON SecretString, key
  * "session_secret_key") in region c->aws_region, at the AWSCURRENT stage
  * and then AWSPREVIOUS (absent is fine), credentials from the AWS chain
- * (environment, ECS task role, EC2 IMDSv2), endpoint c->secrets_endpoint
- * when set. Appends them to out in that order (current signs).
+ * (environment, ECS task role, EC2 IMDSv2; IMDSv1 with c->aws_imdsv1),
+ * endpoint c->secrets_endpoint when set (https, or http on a loopback
+ * host: anything else is BOARD_EINVAL). Appends them to out in that order
+ * (current signs).
  * On failure returns BOARD_EUNAVAIL (network) or BOARD_EINVAL (denied,
  * missing, bad JSON) with *errmsg: one line naming the secret and the
  * AWS error code, never a value (caller frees).

@@ -21,6 +21,7 @@
 
 #define SECRET_FILE_MAX		65536	/* bytes; a secret file is tiny */
 #define SECRET_NEW_BYTES	32
+#define SECRET_MIN_BYTES	32	/* HMAC-SHA256's key strength */
 #define SECRET_MISS_PERIOD	10	/* seconds between re-reads on a miss */
 
 void
@@ -70,7 +71,18 @@ secrets_same(const struct secrets *a, const struct secrets *b)
 	return true;
 }
 
-/* Splits text into lines; each non-blank line (CR/LF trimmed) is a secret. */
+static bool
+secret_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+	    c == '\v' || c == '\f';
+}
+
+/*
+ * Splits text into lines; each line trimmed of surrounding white space is
+ * a secret unless that leaves nothing. A line of spaces is a slip, not a
+ * one-byte key, and a key with a trailing space is one an editor made.
+ */
 static void
 secrets_parse(const char *text, size_t len, struct secrets *out)
 {
@@ -79,12 +91,14 @@ secrets_parse(const char *text, size_t len, struct secrets *out)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl != NULL ? nl : end;
-		const char *le = e;
+		const char *lb = p;
 
-		while (le > p && (le[-1] == '\r' || le[-1] == '\n'))
-			le--;
-		if (le > p)
-			secrets_add(out, p, (size_t)(le - p));
+		while (lb < e && secret_is_space(*lb))
+			lb++;
+		while (e > lb && secret_is_space(e[-1]))
+			e--;
+		if (e > lb)
+			secrets_add(out, lb, (size_t)(e - lb));
 		p = nl != NULL ? nl + 1 : end;
 	}
 }
@@ -146,6 +160,27 @@ out:
 	return rc;
 }
 
+/*
+ * A file in systemd's credentials directory (LoadCredential=), which only
+ * the service can enter. systemd grants the service user read access by
+ * an ACL on a root-owned 0400 file, and the ACL's mask shows as the group
+ * read bit (0440): allowed there, and only there.
+ */
+static bool
+secret_in_credentials_dir(const char *path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
+	if (dir == NULL || dir[0] != '/')
+		return false;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    strchr(path + n + 1, '/') == NULL;
+}
+
 enum board_err
 secret_file_load(const char *path, bool create, struct secrets *out,
     char **errmsg)
@@ -160,9 +195,18 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 	secrets_init(&got);
 	*errmsg = NULL;
 	for (int tries = 0; fd < 0; tries++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		/*
+		 * O_NOFOLLOW: the directory may be writable by the service
+		 * user, who must not point the name at another file.
+		 */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0)
 			break;
+		if (errno == ELOOP) {
+			*errmsg = xasprintf("secret file %s: is a symbolic "
+			    "link; name the file itself", path);
+			goto out;
+		}
 		if (errno != ENOENT || !create || tries > 0) {
 			*errmsg = xasprintf("secret file %s: %s", path,
 			    strerror(errno));
@@ -178,9 +222,22 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		    path);
 		goto out;
 	}
-	if (st.st_mode & 077)
-		log_warn("secret: %s is readable by others (mode %04o);"
-		    " chmod 0600 it", path, (unsigned)(st.st_mode & 07777));
+	/*
+	 * Refused, not warned about: a warning scrolls by in the journal
+	 * while every local user can forge sessions.
+	 */
+	if (st.st_mode & (secret_in_credentials_dir(path) ? 037 : 077)) {
+		*errmsg = xasprintf("secret file %s: mode %04o lets others "
+		    "read or write it; chmod 0600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		*errmsg = xasprintf("secret file %s: owned by uid %lu, not "
+		    "by this user (%lu) or root", path,
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		goto out;
+	}
 	if (st.st_size > SECRET_FILE_MAX) {
 		*errmsg = xasprintf("secret file %s: larger than %d bytes",
 		    path, SECRET_FILE_MAX);
@@ -197,8 +254,13 @@ secret_file_load(const char *path, bool create, struct secrets *out,
 		*errmsg = xasprintf("secret file %s: holds no secret", path);
 		goto out;
 	}
-	for (size_t i = 0; i < got.n; i++)
+	for (size_t i = 0; i < got.n; i++) {
+		if (got.v[i].len < SECRET_MIN_BYTES)
+			log_warn("secret: %s: secret %zu is shorter than %d "
+			    "bytes; use 32 random bytes (64 hex digits)", path,
+			    i + 1, SECRET_MIN_BYTES);
 		secrets_add(out, got.v[i].key, got.v[i].len);
+	}
 	rc = BOARD_OK;
 out:
 	if (fd >= 0)

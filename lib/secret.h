@@ -27,10 +27,14 @@ void secrets_cleanup(struct secrets *s);
 void secrets_add(struct secrets *s, const void *key, size_t len);
 
 /*
- * Reads a secret file: one secret a line, the first signs; blank lines and
- * trailing CR/LF ignored. When it does not exist and create is set, makes
- * it with mode 0600 holding 32 random bytes in hex. BOARD_EINVAL with
- * *errmsg (caller frees; it names the file, never the contents) on failure.
+ * Reads a secret file: one secret a line, the first signs; each line is
+ * trimmed of surrounding white space and lines left empty are skipped; a
+ * secret under 32 bytes is warned about. The file must be a regular file
+ * (not a symbolic link), owned by this process's user or root, with no
+ * group or other permission bits (0600 or 0400). When it does not exist
+ * and create is set, makes it with mode 0600 holding 32 random bytes in
+ * hex. BOARD_EINVAL with *errmsg (caller frees; it names the file, never
+ * the contents) on failure.
  */
 enum board_err secret_file_load(const char *path, bool create,
     struct secrets *out, char **errmsg);

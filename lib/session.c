@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "session.h"
 
 #define SESSION_SID_MAX		128
+#define SESSION_COOKIE_TRIES	4	/* cookies of our name looked at */
 
 struct session_store {
 	struct redis *redis;
@@ -191,6 +193,39 @@ session_json_id(const cJSON *v)
 	return NULL;
 }
 
+/* A number of ms that an int64_t holds exactly; false for anything else. */
+static bool
+session_json_ms(const cJSON *v, int64_t *out)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0.0) ||
+	    v->valuedouble > 9007199254740991.0)
+		return false;
+	*out = (int64_t)v->valuedouble;
+	return true;
+}
+
+/*
+ * When the session was issued. board writes it down (SESSION_ISSUED_KEY);
+ * express-session does not, but sets cookie.expires to the issue time plus
+ * cookie.originalMaxAge and rewrites expires only when it saves the
+ * session again (connect-redis's touch is only an EXPIRE). Unknown is 0,
+ * earlier than any valid-from time.
+ */
+static int64_t
+session_issued(const cJSON *doc, const cJSON *cookie, int64_t expires_ms)
+{
+	int64_t t, max;
+
+	if (session_json_ms(cJSON_GetObjectItemCaseSensitive(doc,
+	    SESSION_ISSUED_KEY), &t))
+		return t;
+	if (expires_ms != 0 && session_json_ms(
+	    cJSON_GetObjectItemCaseSensitive(cookie, "originalMaxAge"), &max) &&
+	    max <= expires_ms)
+		return expires_ms - max;
+	return 0;
+}
+
 static enum board_err
 session_from_json(const cJSON *doc, struct session *out)
 {
@@ -211,14 +246,40 @@ session_from_json(const cJSON *doc, struct session *out)
 	if (!cJSON_IsString(exp) ||
 	    !session_parse_iso(exp->valuestring, &out->expires_ms))
 		out->expires_ms = 0;
+	out->issued_ms = session_issued(doc, cookie, out->expires_ms);
 	return BOARD_OK;
+}
+
+/*
+ * The valid-from reply: nil (never set, or expired) is 0. Anything but
+ * digits is treated as "now", so that a damaged key ends sessions rather
+ * than reviving them.
+ */
+static int64_t
+session_validfrom_of(const redisReply *r, const char *user_id)
+{
+	int64_t v = 0;
+
+	if (r->type == REDIS_REPLY_NIL)
+		return 0;
+	if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len <= 18) {
+		for (size_t i = 0; i < r->len; i++) {
+			if (r->str[i] < '0' || r->str[i] > '9')
+				goto bad;
+			v = v * 10 + (r->str[i] - '0');
+		}
+		return v;
+	}
+bad:
+	log_warn("session: unreadable valid-from time of user %s", user_id);
+	return board_now_ms();
 }
 
 enum board_err
 session_load(struct session_store *ss, const char *sid, struct session *out)
 {
 	struct redis_cmds c;
-	redisReply *r[2] = { NULL, NULL };
+	redisReply *r[3] = { NULL, NULL, NULL };
 	cJSON *doc = NULL;
 	enum board_err rc;
 	size_t len = strlen(sid);
@@ -226,10 +287,8 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	session_cleanup(out);
 	if (!session_sid_is_sane(sid, len))
 		return BOARD_ENOTFOUND;
-	/* GET and connect-redis's touch in one round trip. */
 	redis_cmds_init(&c);
 	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid, ss->ttl);
 	if ((rc = redis_exec(ss->redis, &c, r, "GET",
 	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
 		return rc;
@@ -254,21 +313,38 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 		rc = BOARD_ENOTFOUND;
 		(void)session_destroy(ss, sid);
 	}
-	if (rc == BOARD_OK)
-		memcpy(out->sid, sid, len + 1);
+	if (rc != BOARD_OK)
+		goto out;
+	/*
+	 * The user's valid-from time needs the userId the document holds,
+	 * so it takes a second round trip; connect-redis's touch rides
+	 * along. A failure here is 503, never the session: it may have
+	 * ended (session_end_others, session_end_all).
+	 */
+	redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid, ss->ttl);
+	redis_cmds_add(&c, "GET " SESSION_VALIDFROM_PREFIX "%s", out->user_id);
+	if ((rc = redis_exec(ss->redis, &c, r + 1, "GET valid-from",
+	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+		goto out;
+	if (out->issued_ms < session_validfrom_of(r[2], out->user_id)) {
+		rc = BOARD_ENOTFOUND;
+		(void)session_destroy(ss, sid);
+		goto out;
+	}
+	memcpy(out->sid, sid, len + 1);
 out:
 	if (rc != BOARD_OK)
 		session_cleanup(out);
 	cJSON_Delete(doc);
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
+	for (size_t i = 0; i < 3; i++)
+		freeReplyObject(r[i]);
 	return rc;
 }
 
 /* connect-redis's value: key order as express-session's Cookie.data. */
 static char *
 session_to_json(const struct session_store *ss, const char *user_id,
-    const char *username, int64_t expires_ms)
+    const char *username, int64_t issued_ms, int64_t expires_ms)
 {
 	char iso[BOARD_ISO_LEN + 1];
 	cJSON *doc = cJSON_CreateObject(), *cookie = cJSON_CreateObject();
@@ -285,6 +361,8 @@ session_to_json(const struct session_store *ss, const char *user_id,
 	cJSON_AddItemToObject(doc, "cookie", cookie);
 	cJSON_AddItemToObject(doc, "userId", cJSON_CreateString(user_id));
 	cJSON_AddItemToObject(doc, "username", cJSON_CreateString(username));
+	cJSON_AddItemToObject(doc, SESSION_ISSUED_KEY,
+	    cJSON_CreateNumber((double)issued_ms));
 	json = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (json == NULL) {
@@ -302,12 +380,13 @@ session_create(struct session_store *ss, const char *user_id,
 	redisReply *r[1];
 	char *json = NULL;
 	char sid[SECRET_ID_LEN + 1];
-	int64_t expires_ms = board_now_ms() + (int64_t)ss->ttl * 1000;
+	int64_t now = board_now_ms();
+	int64_t expires_ms = now + (int64_t)ss->ttl * 1000;
 	enum board_err rc;
 
 	session_cleanup(out);
 	secret_random_id(sid);
-	json = session_to_json(ss, user_id, username, expires_ms);
+	json = session_to_json(ss, user_id, username, now, expires_ms);
 	redis_cmds_init(&c);
 	redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld", sid, json,
 	    ss->ttl);
@@ -319,6 +398,7 @@ session_create(struct session_store *ss, const char *user_id,
 	out->user_id = xstrdup(user_id);
 	out->username = xstrdup(username);
 	out->expires_ms = expires_ms;
+	out->issued_ms = now;
 	rc = BOARD_OK;
 out:
 	cJSON_free(json);
@@ -332,25 +412,176 @@ session_destroy(struct session_store *ss, const char *sid)
 	    "DEL " SESSION_PREFIX "%s", sid);
 }
 
+/*
+ * A valid-from time that ends every session issued up to now, also one
+ * issued in this very millisecond (which may have come just before).
+ */
+static int64_t
+session_validfrom_now(void)
+{
+	return board_now_ms() + 1;
+}
+
+/*
+ * Reads sid's stored document and sets *out to it with SESSION_ISSUED_KEY
+ * set to issued_ms (caller frees with cJSON_free), or to NULL when it is
+ * gone or unreadable. The document is rewritten rather than made anew so
+ * that whatever else a Node service keeps in it stays. BOARD_OK or
+ * BOARD_EUNAVAIL.
+ */
+static enum board_err
+session_doc_reissue(struct session_store *ss, const char *sid,
+    int64_t issued_ms, char **out)
+{
+	struct redis_cmds c;
+	redisReply *r[1] = { NULL };
+	cJSON *doc = NULL;
+	enum board_err rc;
+
+	*out = NULL;
+	redis_cmds_init(&c);
+	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
+	if ((rc = redis_exec(ss->redis, &c, r, "GET",
+	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+		return rc;
+	if (r[0]->type == REDIS_REPLY_STRING)
+		doc = cJSON_ParseWithLength(r[0]->str, r[0]->len);
+	if (cJSON_IsObject(doc)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(doc,
+		    SESSION_ISSUED_KEY);
+		cJSON_AddItemToObject(doc, SESSION_ISSUED_KEY,
+		    cJSON_CreateNumber((double)issued_ms));
+		if ((*out = cJSON_PrintUnformatted(doc)) == NULL) {
+			log_err("session: out of memory writing JSON");
+			abort();
+		}
+	}
+	cJSON_Delete(doc);
+	freeReplyObject(r[0]);
+	return BOARD_OK;
+}
+
+enum board_err
+session_end_others(struct session_store *ss, const struct session *s)
+{
+	struct redis_cmds c;
+	redisReply *r[2] = { NULL, NULL };
+	int64_t vf = session_validfrom_now();
+	char *json = NULL;
+	enum board_err rc;
+
+	if ((rc = session_doc_reissue(ss, s->sid, vf, &json)) != BOARD_OK)
+		return rc;
+	/*
+	 * One round trip, so that s is never left behind its own
+	 * valid-from time while the connection holds. Its issue time equals
+	 * valid-from: only sessions issued before it end.
+	 */
+	redis_cmds_init(&c);
+	redis_cmds_add(&c, "SET " SESSION_VALIDFROM_PREFIX "%s %lld EX %ld",
+	    s->user_id, (long long)vf, ss->ttl);
+	if (json != NULL)
+		redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld",
+		    s->sid, json, ss->ttl);
+	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	    REDIS_EXEC_IDEMPOTENT);
+	freeReplyObject(r[0]);
+	freeReplyObject(r[1]);
+	cJSON_free(json);
+	return rc;
+}
+
+enum board_err
+session_end_all(struct session_store *ss, const struct session *s)
+{
+	struct redis_cmds c;
+	redisReply *r[2] = { NULL, NULL };
+	enum board_err rc;
+
+	redis_cmds_init(&c);
+	redis_cmds_add(&c, "SET " SESSION_VALIDFROM_PREFIX "%s %lld EX %ld",
+	    s->user_id, (long long)session_validfrom_now(), ss->ttl);
+	redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", s->sid);
+	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	    REDIS_EXEC_IDEMPOTENT);
+	freeReplyObject(r[0]);
+	freeReplyObject(r[1]);
+	return rc;
+}
+
+/* The base64url alphabet of ids (uid-safe) or standard base64 (HMACs). */
+static bool
+session_is_b64(const char *s, size_t n, bool url)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != (url ? '-' : '+') &&
+		    c != (url ? '_' : '/'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "s:<id>.<sig>" as express-session and board make it: an id of 24 to 32
+ * base64url characters (uid-safe's 24 bytes are 32) and cookie-signature's
+ * 43 characters of unpadded base64.
+ */
+static bool
+session_cookie_is_signed_shape(const char *value)
+{
+	const char *body, *dot;
+	size_t idlen;
+
+	if (strncmp(value, "s:", 2) != 0)
+		return false;
+	body = value + 2;
+	dot = strchr(body, '.');
+	if (dot == NULL)
+		return false;
+	idlen = (size_t)(dot - body);
+	return idlen >= 24 && idlen <= SECRET_ID_LEN &&
+	    session_is_b64(body, idlen, true) &&
+	    strlen(dot + 1) == SECRET_SIG_LEN &&
+	    session_is_b64(dot + 1, SECRET_SIG_LEN, false);
+}
+
 enum board_err
 session_cookie_find(struct session_store *ss, struct secret_source *src,
     const struct req *rq, struct session *out)
 {
 	char sid[SECRET_ID_LEN + 1];
-	char *raw;
-	enum board_err rc;
+	char *raw[SESSION_COOKIE_TRIES];
+	size_t n;
+	enum board_err rc = BOARD_ENOTFOUND;
 
 	assert(ss->cookie_name != NULL);
-	raw = http_cookie_get(rq->cookie, ss->cookie_name);
-	if (raw == NULL)
-		return BOARD_ENOTFOUND;
-	rc = session_cookie_verify(raw, secret_source_get(src), sid);
-	/* A miss may mean the secret rotated since we last read it. */
-	if (rc != BOARD_OK && secret_source_miss(src))
-		rc = session_cookie_verify(raw, secret_source_get(src), sid);
-	if (rc == BOARD_OK)
-		rc = session_load(ss, sid, out);
-	free(raw);
+	/*
+	 * Every cookie of our name, not the first: a sibling subdomain can
+	 * set one with Domain= and a longer Path, which the browser sends
+	 * first, to hide ours (cookie shadowing). Bounded, as each costs an
+	 * HMAC per secret and maybe a Redis round trip.
+	 */
+	n = http_cookie_get_all(rq->cookie, ss->cookie_name, raw,
+	    SESSION_COOKIE_TRIES);
+	for (size_t i = 0; i < n && rc == BOARD_ENOTFOUND; i++) {
+		rc = session_cookie_verify(raw[i], secret_source_get(src), sid);
+		/*
+		 * A miss may mean the secret rotated since we last read it.
+		 * Only a value of the shape we sign asks for a re-read (which
+		 * secret_source_miss rate-limits): junk must not make the
+		 * worker call AWS.
+		 */
+		if (rc != BOARD_OK && session_cookie_is_signed_shape(raw[i]) &&
+		    secret_source_miss(src))
+			rc = session_cookie_verify(raw[i],
+			    secret_source_get(src), sid);
+		if (rc == BOARD_OK)
+			rc = session_load(ss, sid, out);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(raw[i]);
 	return rc;
 }
 

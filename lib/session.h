@@ -13,6 +13,21 @@
 /* connect-redis's default key prefix. */
 #define SESSION_PREFIX "sess:"
 
+/*
+ * A user's "sessions valid from" time: board:validfrom:<user id> holds ms
+ * since the epoch; a session issued before it has ended (see
+ * session_load). It lives for the session lifetime after it is set, by
+ * then every session issued before it has passed its cookie.expires.
+ */
+#define SESSION_VALIDFROM_PREFIX "board:validfrom:"
+
+/*
+ * The extra member of the session document where board keeps a session's
+ * issue time (ms since the epoch). express-session keeps members it does
+ * not know when it saves a session again, and ignores them otherwise.
+ */
+#define SESSION_ISSUED_KEY "boardIssuedAt"
+
 struct redis;
 
 /* A loaded session; strings owned, freed by session_cleanup(). */
@@ -21,6 +36,12 @@ struct session {
 	char *user_id;
 	char *username;
 	int64_t expires_ms;	/* cookie.expires */
+	/*
+	 * When it was issued: SESSION_ISSUED_KEY, or, in a session only
+	 * express-session wrote, cookie.expires - cookie.originalMaxAge; 0
+	 * when the document says neither.
+	 */
+	int64_t issued_ms;
 };
 
 void session_init(struct session *s);
@@ -69,17 +90,21 @@ struct redis *session_store_redis(struct session_store *ss);
 long session_store_ttl(const struct session_store *ss);
 
 /*
- * GET sess:<sid> and read userId/username; touches the TTL as
- * connect-redis's touch does (EXPIRE with the full lifetime).
+ * GET sess:<sid> and read userId/username; then, in a second round trip,
+ * touches the TTL as connect-redis's touch does (EXPIRE with the full
+ * lifetime) and reads the user's "sessions valid from" time.
  * BOARD_ENOTFOUND for no (or unreadable) session, and for one past its
- * cookie.expires (then deleted), BOARD_EUNAVAIL.
+ * cookie.expires or issued before the user's valid-from time (then
+ * deleted); BOARD_EUNAVAIL when either round trip fails, so that a Redis
+ * outage never hands out a session that may have ended.
  */
 enum board_err session_load(struct session_store *ss, const char *sid,
     struct session *out);
 
 /*
  * Makes a new session for the user with a fresh id and stores it with
- * SET ... EX ttl in connect-redis's JSON shape. Fills out.
+ * SET ... EX ttl in connect-redis's JSON shape, plus its issue time
+ * (SESSION_ISSUED_KEY). Fills out.
  */
 enum board_err session_create(struct session_store *ss, const char *user_id,
     const char *username, struct session *out);
@@ -88,9 +113,32 @@ enum board_err session_create(struct session_store *ss, const char *user_id,
 enum board_err session_destroy(struct session_store *ss, const char *sid);
 
 /*
- * The session the request's cookie names: the cookie verified against the
- * secrets (read again from src once when none matches, as the secret may
- * have rotated), then session_load(). BOARD_OK and out filled,
+ * Ends every other session of s's user and keeps s (a password change):
+ * sets the user's valid-from time to now and, in the same round trip,
+ * rewrites s's stored document with that issue time, so s's cookie goes
+ * on working. Sessions issued before, board's and those the Node services
+ * minted alike, are refused by session_load from then on. BOARD_OK (also
+ * when s was deleted meanwhile: the others end all the same),
+ * BOARD_EUNAVAIL.
+ */
+enum board_err session_end_others(struct session_store *ss,
+    const struct session *s);
+
+/*
+ * Ends every session of s's user, s included (sign out everywhere): sets
+ * the user's valid-from time to now and deletes s. BOARD_OK or
+ * BOARD_EUNAVAIL.
+ */
+enum board_err session_end_all(struct session_store *ss,
+    const struct session *s);
+
+/*
+ * The session the request's cookie names: each cookie of the name in turn
+ * (at most 4; a sibling subdomain may send one first to shadow ours)
+ * verified against the secrets, then session_load(); the first that loads
+ * wins. A value of the signed shape ("s:<id>.<43-char sig>") that matches
+ * no secret asks src to re-read them (the secret may have rotated; src
+ * rate-limits that); anything else never does. BOARD_OK and out filled,
  * BOARD_ENOTFOUND (no or bad cookie, unknown session), BOARD_EUNAVAIL.
  */
 enum board_err session_cookie_find(struct session_store *ss,

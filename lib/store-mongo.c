@@ -601,21 +601,37 @@ mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
 	return rc;
 }
 
+/*
+ * {_id: id, authorId: {$in: [<ObjectId>, "<hex>"]}}: the post, if author
+ * wrote it. authorId is an ObjectId when board wrote the post; the Node
+ * services may have stored the same id as a string. NULL when an id is
+ * malformed (caller destroys).
+ */
+static bson_t *
+mongo_post_filter(const char *id, const char *author_id)
+{
+	bson_oid_t oid, author;
+
+	if (!mongo_oid_parse(id, &oid) || !mongo_oid_parse(author_id, &author))
+		return NULL;
+	return BCON_NEW("_id", BCON_OID(&oid), "authorId", "{", "$in", "[",
+	    BCON_OID(&author), BCON_UTF8(author_id), "]", "}");
+}
+
 static enum board_err
-mongo_post_update(void *impl, const char *id, const char *title,
-    size_t title_len, const char *content, size_t content_len,
-    int64_t now_ms, struct post *out)
+mongo_post_update(void *impl, const char *id, const char *author_id,
+    const char *title, size_t title_len, const char *content,
+    size_t content_len, int64_t now_ms, struct post *out)
 {
 	struct store_mongo *sm = impl;
 	mongoc_find_and_modify_opts_t *fam = NULL;
 	bson_t *filter = NULL;
 	bson_t update = BSON_INITIALIZER, set, reply = BSON_INITIALIZER;
 	bson_iter_t it;
-	bson_oid_t oid;
 	bson_error_t e;
 	enum board_err rc = BOARD_ENOTFOUND;
 
-	if (!mongo_oid_parse(id, &oid))
+	if ((filter = mongo_post_filter(id, author_id)) == NULL)
 		goto out;
 	if (title_len > INT_MAX || content_len > INT_MAX) {
 		rc = BOARD_EINVAL;
@@ -624,7 +640,6 @@ mongo_post_update(void *impl, const char *id, const char *title,
 	if ((rc = mongo_ready(sm)) != BOARD_OK)
 		goto out;
 	rc = BOARD_ENOTFOUND;	/* unless the reply holds the document */
-	filter = BCON_NEW("_id", BCON_OID(&oid));
 	BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
 	if (title != NULL)
 		bson_append_utf8(&set, "title", -1, title, (int)title_len);
@@ -666,20 +681,18 @@ out:
 }
 
 static enum board_err
-mongo_post_delete(void *impl, const char *id)
+mongo_post_delete(void *impl, const char *id, const char *author_id)
 {
 	struct store_mongo *sm = impl;
 	bson_t *filter = NULL;
 	bson_t reply = BSON_INITIALIZER;
-	bson_oid_t oid;
 	bson_error_t e;
 	enum board_err rc = BOARD_ENOTFOUND;
 
-	if (!mongo_oid_parse(id, &oid))
+	if ((filter = mongo_post_filter(id, author_id)) == NULL)
 		goto out;
 	if ((rc = mongo_ready(sm)) != BOARD_OK)
 		goto out;
-	filter = BCON_NEW("_id", BCON_OID(&oid));
 	bson_destroy(&reply);
 	if (!mongoc_collection_delete_one(sm->posts, filter, NULL, &reply,
 	    &e)) {
@@ -923,22 +936,30 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 	mongo_uri_hosts(uri, &hosts);
 
 	/*
-	 * Bound every request when the server is gone. The URI wins when it
-	 * says; otherwise server selection, a connection attempt and each
-	 * wait for a reply give up after store_timeout_ms (the driver's
-	 * socket default is 5 minutes). A server that freezes mid-request
-	 * costs that one request up to three times this (the read, then the
-	 * retried read's server check: 6 s measured at 2000 against a
-	 * SIGSTOPped server); later requests fail at once until the
-	 * driver's 5 s rescan cooldown ends. Building an index on a large
-	 * existing collection may take longer: raise socketTimeoutMS in the
-	 * URI for that first start.
+	 * Bound every operation, and so every request (a handler stops at
+	 * its first failed one), to store_timeout_ms when the server is
+	 * gone or hangs. The URI wins when it says. The driver's socket
+	 * default is 5 minutes; and with a plain timeout T on everything a
+	 * SIGSTOPped server cost a request up to 3 T (the read; its retry's
+	 * server check; that check retried once, as SDAM does for a server
+	 * that was known). So: no retried reads or writes (a failover costs
+	 * one 503 instead), replies within T, and a connection or server
+	 * check within T / 2, which keeps a check and its one retry within
+	 * T. Building an index on a large existing collection may take
+	 * longer: raise socketTimeoutMS in the URI for that first start.
 	 */
 	assert(c->store_timeout_ms <= INT32_MAX);	/* conf's bound */
 	timeout = (int32_t)c->store_timeout_ms;
 	mongo_uri_default(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout);
-	mongo_uri_default(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeout);
+	mongo_uri_default(uri, MONGOC_URI_CONNECTTIMEOUTMS,
+	    timeout / 2 > 0 ? timeout / 2 : 1);
 	mongo_uri_default(uri, MONGOC_URI_SOCKETTIMEOUTMS, timeout);
+	if (!mongoc_uri_has_option(uri, MONGOC_URI_RETRYREADS))
+		mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS,
+		    false);
+	if (!mongoc_uri_has_option(uri, MONGOC_URI_RETRYWRITES))
+		mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES,
+		    false);
 	if (mongoc_uri_get_appname(uri) == NULL)
 		mongoc_uri_set_appname(uri, MONGO_APPNAME);
 	dbname = mongoc_uri_get_database(uri);

@@ -65,8 +65,8 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	/* One statement, so the change and the row returned agree. */
 	[SQ_POST_UPDATE] = "UPDATE posts SET title = coalesce(?1, title),"
 	    " content = coalesce(?2, content), updated_ms = ?3"
-	    " WHERE id = ?4 RETURNING " SQ_POST_COLS,
-	[SQ_POST_DELETE] = "DELETE FROM posts WHERE id = ?1",
+	    " WHERE id = ?4 AND author_id = ?5 RETURNING " SQ_POST_COLS,
+	[SQ_POST_DELETE] = "DELETE FROM posts WHERE id = ?1 AND author_id = ?2",
 	[SQ_POST_LIST] = "SELECT " SQ_POST_COLS " FROM posts"
 	    " ORDER BY created_ms DESC, id DESC LIMIT ?1",
 	/* Keyset paging: a row value comparison walks posts_created. */
@@ -450,9 +450,9 @@ sq_post_find(void *impl, const char *id, bool primary, struct post *out)
 }
 
 static enum board_err
-sq_post_update(void *impl, const char *id, const char *title,
-    size_t title_len, const char *content, size_t content_len,
-    int64_t now_ms, struct post *out)
+sq_post_update(void *impl, const char *id, const char *author_id,
+    const char *title, size_t title_len, const char *content,
+    size_t content_len, int64_t now_ms, struct post *out)
 {
 	struct sq_store *s = impl;
 	sqlite3_stmt *st;
@@ -460,14 +460,15 @@ sq_post_update(void *impl, const char *id, const char *title,
 	bool found = false;
 	int r;
 
-	if (!store_id_is_valid(id))
+	if (!store_id_is_valid(id) || !store_id_is_valid(author_id))
 		return BOARD_ENOTFOUND;
 	if ((st = sq_stmt(s, SQ_POST_UPDATE)) == NULL)
 		return BOARD_EUNAVAIL;
 	if ((r = sq_bind_text(st, 1, title, title_len)) != SQLITE_OK ||
 	    (r = sq_bind_text(st, 2, content, content_len)) != SQLITE_OK ||
 	    (r = sqlite3_bind_int64(st, 3, now_ms)) != SQLITE_OK ||
-	    (r = sq_bind_str(st, 4, id)) != SQLITE_OK)
+	    (r = sq_bind_str(st, 4, id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 5, author_id)) != SQLITE_OK)
 		return sq_bind_fail(st, r, "post_update");
 	/* RETURNING makes the change on the first step; step to the end so
 	 * the statement finishes before it is reset. */
@@ -490,17 +491,18 @@ sq_post_update(void *impl, const char *id, const char *title,
 }
 
 static enum board_err
-sq_post_delete(void *impl, const char *id)
+sq_post_delete(void *impl, const char *id, const char *author_id)
 {
 	struct sq_store *s = impl;
 	sqlite3_stmt *st;
 	int r;
 
-	if (!store_id_is_valid(id))
+	if (!store_id_is_valid(id) || !store_id_is_valid(author_id))
 		return BOARD_ENOTFOUND;
 	if ((st = sq_stmt(s, SQ_POST_DELETE)) == NULL)
 		return BOARD_EUNAVAIL;
-	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, author_id)) != SQLITE_OK)
 		return sq_bind_fail(st, r, "post_delete");
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)

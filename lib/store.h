@@ -74,13 +74,18 @@ struct store_ops {
 	 * own write (no replica). */
 	enum board_err (*post_find)(void *impl, const char *id, bool primary,
 	    struct post *out);
-	/* Sets the fields given (NULL = keep) and updated = now; returns the
-	 * new post. BOARD_ENOTFOUND. */
+	/* Sets the fields given (NULL = keep) and updated = now on the post
+	 * id that author_id wrote; returns the new post. The author is part
+	 * of the write's filter (defence in depth: the caller checked it
+	 * already), so another author's post is BOARD_ENOTFOUND, unchanged. */
 	enum board_err (*post_update)(void *impl, const char *id,
-	    const char *title, size_t title_len, const char *content,
-	    size_t content_len, int64_t now_ms, struct post *out);
-	/* BOARD_ENOTFOUND. */
-	enum board_err (*post_delete)(void *impl, const char *id);
+	    const char *author_id, const char *title, size_t title_len,
+	    const char *content, size_t content_len, int64_t now_ms,
+	    struct post *out);
+	/* Deletes the post id that author_id wrote (the author in the
+	 * filter, as for post_update). BOARD_ENOTFOUND. */
+	enum board_err (*post_delete)(void *impl, const char *id,
+	    const char *author_id);
 	/* Up to limit posts, newest first (created desc, id desc), strictly
 	 * after cursor when it is not NULL. */
 	enum board_err (*post_list)(void *impl, const struct store_cursor *after,

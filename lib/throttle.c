@@ -1,4 +1,4 @@
-/* throttle.c: login throttling, counters of failed logins in Redis. */
+/* throttle.c: login throttling, counters of password attempts in Redis. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -22,71 +22,77 @@ throttle_reply_long(const redisReply *r)
 	return 0;
 }
 
+/*
+ * KEYS: the counts; ARGV: the limit, the window. Refuses (returning the
+ * longest wait) when a count is at the limit, else counts one on each.
+ * A count at the limit without an expiry (it should not happen) gets one
+ * here, so that it cannot lock for ever.
+ */
+static const char throttle_attempt_lua[] =
+    "local max, win, wait = tonumber(ARGV[1]), tonumber(ARGV[2]), 0 "
+    "for i, k in ipairs(KEYS) do "
+    "if (tonumber(redis.call('GET', k)) or 0) >= max then "
+    "local t = redis.call('TTL', k) "
+    "if t == -1 then redis.call('EXPIRE', k, win) t = win end "
+    "if t < 1 then t = 1 end "
+    "if t > wait then wait = t end "
+    "end end "
+    "if wait > 0 then return wait end "
+    "for i, k in ipairs(KEYS) do "
+    "redis.call('INCR', k) "
+    "if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, win) end "
+    "end return 0";
+
 enum board_err
-throttle_check(struct redis *r, const struct conf *c, const char *username,
+throttle_attempt(struct redis *r, const struct conf *c, const char *username,
     const char *addr, long *retry_after)
 {
 	struct redis_cmds cmds;
-	redisReply *reply[4] = { NULL, NULL, NULL, NULL };
-	size_t n;
+	redisReply *reply[1] = { NULL };
 	enum board_err rc;
 
 	*retry_after = 0;
 	redis_cmds_init(&cmds);
-	redis_cmds_add(&cmds, "GET " THROTTLE_KEY_USER "%s", username);
-	redis_cmds_add(&cmds, "TTL " THROTTLE_KEY_USER "%s", username);
-	if (addr != NULL && addr[0] != '\0') {
-		redis_cmds_add(&cmds, "GET " THROTTLE_KEY_ADDR "%s", addr);
-		redis_cmds_add(&cmds, "TTL " THROTTLE_KEY_ADDR "%s", addr);
-	}
-	n = cmds.n;
-	rc = redis_exec(r, &cmds, reply, "login check", REDIS_EXEC_IDEMPOTENT);
+	if (addr != NULL && addr[0] != '\0')
+		redis_cmds_add(&cmds, "EVAL %s 2 " THROTTLE_KEY_USER "%s "
+		    THROTTLE_KEY_ADDR "%s %ld %ld", throttle_attempt_lua,
+		    username, addr, c->login_max_failures, c->login_window);
+	else
+		redis_cmds_add(&cmds, "EVAL %s 1 " THROTTLE_KEY_USER "%s "
+		    "%ld %ld", throttle_attempt_lua, username,
+		    c->login_max_failures, c->login_window);
+	/*
+	 * Sent again on a new connection after an I/O error on an old one
+	 * (Redis restarted): otherwise every worker's first login after a
+	 * restart would be a 503. A reply lost after Redis ran the script
+	 * then counts the attempt twice, which errs on the safe side.
+	 */
+	rc = redis_exec(r, &cmds, reply, "login count", REDIS_EXEC_IDEMPOTENT);
 	if (rc != BOARD_OK)
 		return rc;
-	for (size_t i = 0; i < n; i += 2) {
-		long ttl;
-
-		if (throttle_reply_long(reply[i]) < c->login_max_failures)
-			continue;
-		ttl = throttle_reply_long(reply[i + 1]);
-		if (ttl <= 0)	/* no expiry (-1) should not happen */
-			ttl = ttl == -1 ? c->login_window : 1;
-		if (ttl > *retry_after)
-			*retry_after = ttl;
-		rc = BOARD_EDENIED;
-	}
-	for (size_t i = 0; i < n; i++)
-		freeReplyObject(reply[i]);
-	return rc;
+	*retry_after = throttle_reply_long(reply[0]);
+	freeReplyObject(reply[0]);
+	return *retry_after > 0 ? BOARD_EDENIED : BOARD_OK;
 }
 
-/*
- * Counts a failure on each key, atomically giving a key its window when
- * it has none: a counter can never be left without an expiry.
- */
-static const char throttle_fail_lua[] =
-    "for i, k in ipairs(KEYS) do "
-    "redis.call('INCR', k) "
-    "if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, ARGV[1]) end "
-    "end return 0";
+/* KEYS[1]: the username's count, cleared; KEYS[2]: one off the address's. */
+static const char throttle_succeeded_lua[] =
+    "redis.call('DEL', KEYS[1]) "
+    "if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 and "
+    "redis.call('DECR', KEYS[2]) <= 0 then redis.call('DEL', KEYS[2]) end "
+    "return 0";
 
 enum board_err
-throttle_failed(struct redis *r, const struct conf *c, const char *username,
-    const char *addr)
+throttle_succeeded(struct redis *r, const char *username, const char *addr)
 {
-	/* Not idempotent: a lost reply must not count a failure twice. */
+	/*
+	 * Not idempotent with an address: resent, it would take back two
+	 * attempts. Without one, a DEL, which needs no EVAL either.
+	 */
 	if (addr != NULL && addr[0] != '\0')
-		return redis_command(r, "login count", 0, "EVAL %s 2 "
-		    THROTTLE_KEY_USER "%s " THROTTLE_KEY_ADDR "%s %ld",
-		    throttle_fail_lua, username, addr, c->login_window);
-	return redis_command(r, "login count", 0, "EVAL %s 1 "
-	    THROTTLE_KEY_USER "%s %ld", throttle_fail_lua, username,
-	    c->login_window);
-}
-
-enum board_err
-throttle_succeeded(struct redis *r, const char *username)
-{
+		return redis_command(r, "login clear", 0, "EVAL %s 2 "
+		    THROTTLE_KEY_USER "%s " THROTTLE_KEY_ADDR "%s",
+		    throttle_succeeded_lua, username, addr);
 	return redis_command(r, "login clear", REDIS_EXEC_IDEMPOTENT,
 	    "DEL " THROTTLE_KEY_USER "%s", username);
 }

@@ -20,7 +20,8 @@ static char path[256];
 static const char *envs[] = {
 	"BOARD_CONFIG", "REDIS_URL", "MONGODB_URI", "BOARD_DB",
 	"SESSION_SECRET_NAME", "SESSION_SECRET_FILE", "AWS_REGION",
-	"BOARD_SECRETS_ENDPOINT", "BOARD_SECRET_REFRESH", "BOARD_COOKIE_NAME",
+	"BOARD_SECRETS_ENDPOINT", "BOARD_AWS_IMDSV1", "BOARD_SECRET_REFRESH",
+	"BOARD_COOKIE_NAME",
 	"BOARD_COOKIE_SECURE", "BOARD_SESSION_TTL", "BOARD_LOGIN_MAX_FAILURES",
 	"BOARD_LOGIN_WINDOW", "BOARD_TRUSTED_PROXIES", "BOARD_PWHASH_OPSLIMIT",
 	"BOARD_PWHASH_MEMLIMIT_KIB", "BOARD_STORE_TIMEOUT_MS",
@@ -76,6 +77,26 @@ fails_naming(const char *text, const char *what, ...)
 	conf_cleanup(&c);
 }
 
+/*
+ * The load fails, its message names the line (":N") and does not repeat
+ * the text hidden: a malformed line may be a credential.
+ */
+static void
+fails_hiding(const char *text, const char *what, const char *line,
+    const char *hidden)
+{
+	struct conf c;
+	char *msg = NULL;
+
+	is_int(load_text(&c, text, &msg), BOARD_EINVAL, "%s: rejected", what);
+	ok(msg != NULL && strstr(msg, line) != NULL,
+	    "  the message names the line %s: %s", line, msg ? msg : "(none)");
+	ok(msg != NULL && strstr(msg, hidden) == NULL,
+	    "  and does not echo \"%s\"", hidden);
+	free(msg);
+	conf_cleanup(&c);
+}
+
 static void
 test_defaults(void)
 {
@@ -90,6 +111,7 @@ test_defaults(void)
 	is_str(c.secret_file, LOCALSTATEDIR "/lib/board/session-secret",
 	    "default: secret file");
 	ok(c.aws_region == NULL, "default: no region");
+	ok(!c.aws_imdsv1, "default: no IMDSv1 (the token is required)");
 	is_str(c.cookie_name, "board.sid", "default: cookie name");
 	ok(!c.cookie_secure, "default: cookie not Secure");
 	is_int(c.session_ttl, 86400, "default: session_ttl");
@@ -158,6 +180,13 @@ test_file(void)
 	fails_naming("redis_url = x\n\nbogus_key = 1\n", "unknown key",
 	    "bogus_key", ":3", NULL);
 	fails_naming("just some words\n", "a line without '='", ":1", NULL);
+	/* A URI whose "mongodb_uri =" was lost must not reach the journal. */
+	fails_hiding("log_level = info\nmongodb://user:pass@db.example/b\n",
+	    "a credential line without its key", ":2", "pass");
+	fails_hiding("mongodb://user:pass@db.example/b?w=majority\n",
+	    "a credential line with '=' but no key", ":1", "pass");
+	fails_hiding("redis_url: redis://:hunter2@r.example=1\n",
+	    "a key that is not a setting name", ":1", "hunter2");
 	fails_naming("session_ttl = 59\n", "below the minimum",
 	    "session_ttl", NULL);
 	fails_naming("session_ttl = 31536001\n", "above the maximum",
@@ -193,6 +222,29 @@ test_file(void)
 		buf_putc(&b, 'x');
 	fails_naming(buf_cstr(&b), "a 5000-byte line", ":1", NULL);
 	buf_cleanup(&b);
+
+	is_int(load_text(&c, "aws_imdsv1 = on\ncookie_secure = on\n"
+	    "cookie_name = __Host-board.sid\n", &msg), BOARD_OK,
+	    "aws_imdsv1 and a __Host- cookie name (Secure) load");
+	ok(c.aws_imdsv1, "  aws_imdsv1 on");
+	is_str(c.cookie_name, "__Host-board.sid", "  the __Host- name kept");
+	free(msg);
+	msg = NULL;
+	conf_cleanup(&c);
+	setenv("BOARD_AWS_IMDSV1", "1", 1);
+	is_int(load_text(&c, "", &msg), BOARD_OK, "BOARD_AWS_IMDSV1=1 loads");
+	ok(c.aws_imdsv1, "  and allows IMDSv1");
+	unsetenv("BOARD_AWS_IMDSV1");
+	free(msg);
+	msg = NULL;
+	conf_cleanup(&c);
+	/* A browser drops a __Host-/__Secure- cookie that lacks Secure. */
+	fails_naming("cookie_name = __Host-board.sid\n",
+	    "a __Host- name without cookie_secure", "cookie_name",
+	    "cookie_secure", NULL);
+	fails_naming("cookie_name = __Secure-board.sid\ncookie_secure = off\n",
+	    "a __Secure- name without cookie_secure", "cookie_name",
+	    "cookie_secure", NULL);
 
 	is_int(load_text(&c, "session_secret_name = board/prod\n"
 	    "aws_region = eu-west-1\n", &msg), BOARD_OK,

@@ -70,6 +70,41 @@ test_cookie(void)
 	    "s%3Aid.sig%00junk", "%00 keeps the value raw");
 }
 
+/* http_cookie_get_all: want is the values joined by '|', "" for none. */
+static void
+cookies_are(const char *header, size_t max, const char *want,
+    const char *what)
+{
+	char *v[8];
+	size_t n = http_cookie_get_all(header, "board.sid", v, max);
+	struct buf got;
+
+	buf_init(&got);
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&got, "%s%s", i ? "|" : "", v[i]);
+		free(v[i]);
+	}
+	is_str(buf_cstr(&got), want, "cookies: %s", what);
+	buf_cleanup(&got);
+}
+
+static void
+test_cookie_all(void)
+{
+	cookies_are("board.sid=a; x=1; board.sid=s%3Ab; board.sid=\"c\"", 8,
+	    "a|s:b|c", "every one, in header order, decoded");
+	cookies_are("board.sid=a; board.sid=b; board.sid=c", 2, "a|b",
+	    "at most max");
+	cookies_are("xboard.sid=a; board.sidx=b; board.sid=c", 8, "c",
+	    "only the exact name");
+	cookies_are("a=1; b=2", 8, "", "none");
+	cookies_are("", 8, "", "empty header");
+	cookies_are(NULL, 8, "", "no header");
+	cookies_are(";;board.sid;board.sid= d ;", 8, "d",
+	    "stray separators, a name without '='");
+	cookies_are("board.sid=a", 0, "", "max 0");
+}
+
 static void
 query_is(const char *q, const char *name, const char *want, bool want_dup,
     const char *what)
@@ -184,7 +219,7 @@ test_json_type(void)
 }
 
 static bool
-origin(const char *o, const char *host, const char *port)
+origin_as(const char *o, const char *host, const char *port, bool https_only)
 {
 	struct req r;
 	bool res;
@@ -193,10 +228,40 @@ origin(const char *o, const char *host, const char *port)
 	r.origin = o ? xstrdup(o) : NULL;
 	r.host = host ? xstrdup(host) : NULL;
 	r.server_port = port ? xstrdup(port) : NULL;
-	res = http_origin_ok(&r);
+	res = http_origin_ok(&r, https_only);
 	req_reset(&r);
 	buf_cleanup(&r.body);
 	return res;
+}
+
+static bool
+origin(const char *o, const char *host, const char *port)
+{
+	return origin_as(o, host, port, false);
+}
+
+/* cookie_secure: the site is https, so an http:// page is not ours. */
+static void
+test_origin_https_only(void)
+{
+	ok(origin_as(NULL, "example.com", "80", true),
+	    "https only: no Origin is fine");
+	ok(origin_as("https://example.com", "example.com", "443", true),
+	    "https only: https Origin, bare Host");
+	ok(origin_as("https://example.com", "example.com", "8080", true),
+	    "https only: https Origin behind a TLS proxy on 8080");
+	ok(origin_as("HTTPS://example.com:8443", "example.com:8443", "8443",
+	    true), "https only: https Origin with its port");
+	ok(!origin_as("http://example.com", "example.com", "80", true),
+	    "https only: http Origin, bare Host (the review's case)");
+	ok(!origin_as("http://example.com", "example.com", "443", true),
+	    "https only: http Origin, bare Host, SERVER_PORT 443");
+	ok(!origin_as("http://example.com:8080", "example.com:8080", "8080",
+	    true), "https only: http Origin with the Host's own port");
+	ok(!origin_as("http://127.0.0.1:8080", "127.0.0.1:8080", "8080",
+	    true), "https only: http Origin on loopback");
+	ok(!origin_as("https://evil.example", "example.com", "443", true),
+	    "https only: another host still refused");
 }
 
 static void
@@ -527,6 +592,8 @@ main(void)
 	test_uri_encode();
 	test_json_type();
 	test_origin();
+	test_origin_https_only();
+	test_cookie_all();
 	test_errors();
 	test_req_reset();
 	test_trusted();

@@ -1,6 +1,7 @@
 /* test-json.c: the strict request-body parser, text getters and escaping. */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,48 @@
 
 #include "json.h"
 #include "tap.h"
+
+/*
+ * This test is linked with -Wl,--wrap=free -Wl,--wrap=realloc (unit.am):
+ * every block that libboard frees, or hands to realloc (which may leave a
+ * copy behind), is searched for the watched bytes first. A hit is a
+ * password left in memory the allocator may give to someone else.
+ */
+void __real_free(void *p);
+void *__real_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+void *__wrap_realloc(void *p, size_t n);
+
+static const char *watch;
+static size_t watch_len;
+static int watch_hits, watch_blocks;
+
+static void
+watch_block(void *p)
+{
+	size_t n;
+
+	if (p == NULL || watch == NULL)
+		return;
+	n = malloc_usable_size(p);
+	watch_blocks++;
+	if (memmem(p, n, watch, watch_len) != NULL)
+		watch_hits++;
+}
+
+void
+__wrap_free(void *p)
+{
+	watch_block(p);
+	__real_free(p);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	watch_block(p);
+	return __real_realloc(p, n);
+}
 
 /* Parses a NUL-terminated text; returns the code and cleans up. */
 static enum board_err
@@ -599,6 +642,60 @@ test_init_and_free(void)
 	ok(1, "json_cjson_free_secret frees nested strings; NULL is fine");
 }
 
+/* Parses body, uses the password, cleans up; the watch sees every free. */
+static void
+parse_watching(const char *body, const char *mark, const char *what)
+{
+	struct json_obj o;
+	const char *why = NULL, *pw = NULL;
+	size_t pwlen = 0;
+	enum board_err rc;
+
+	watch = mark;
+	watch_len = strlen(mark);
+	watch_hits = watch_blocks = 0;
+	rc = json_obj_parse(body, strlen(body), &o, &why);
+	if (rc == BOARD_OK)
+		(void)json_get_text(&o, "password", 1, 4096, 0, &pw, &pwlen);
+	ok(rc == BOARD_OK && pw != NULL && memmem(pw, pwlen, mark,
+	    watch_len) != NULL, "%s: parses", what);
+	json_obj_cleanup(&o);
+	watch = NULL;
+	ok(watch_blocks > 0, "  the allocator watch saw %d blocks go",
+	    watch_blocks);
+	is_int(watch_hits, 0, "  none of them held the password");
+}
+
+/* The security review: a decoded password is wiped before it is freed. */
+static void
+test_password_wiped(void)
+{
+	struct buf b;
+	char *p;
+
+	/* The watch itself: an unwiped block holding the mark is a hit. */
+	watch = "MARK-0123456789";
+	watch_len = strlen(watch);
+	watch_hits = watch_blocks = 0;
+	p = xstrdup("xx MARK-0123456789 xx");
+	free(p);
+	watch = NULL;
+	is_int(watch_hits, 1, "the watch finds a freed, unwiped password");
+
+	parse_watching("{\"username\":\"ann\",\"password\":"
+	    "\"pw-SHORT-s3cret-1\"}", "pw-SHORT-s3cret-1",
+	    "a short password");
+
+	/* Long, with escapes: the value buffer grows several times. */
+	buf_init(&b);
+	buf_puts(&b, "{\"password\":\"pw-LONG-s3cret-2\\n\\u00e9");
+	for (int i = 0; i < 700; i++)
+		buf_putc(&b, (char)('a' + i % 26));
+	buf_puts(&b, "\",\"username\":\"bob\"}");
+	parse_watching(buf_cstr(&b), "pw-LONG-s3cret-2", "a 700-byte password");
+	buf_cleanup(&b);
+}
+
 static void
 test_fuzz(void)
 {
@@ -675,6 +772,7 @@ main(void)
 	test_escape();
 	test_utf8_helpers();
 	test_init_and_free();
+	test_password_wiped();
 	test_fuzz();
 	return tap_done();
 }

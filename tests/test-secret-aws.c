@@ -13,9 +13,11 @@
 #include "awscred.h"
 #include "board.h"
 #include "conf.h"
+#include "http.h"
 #include "httpc.h"
 #include "secret-aws.h"
 #include "secret.h"
+#include "session.h"
 #include "tap.h"
 
 #define LONG_KEY_ID "AKIDFAKEAWSTEST00001"
@@ -146,6 +148,9 @@ env_clean(void)
 	awscred_forget();
 }
 
+/* aws_imdsv1 in the settings conf_for() makes. */
+static bool imdsv1;
+
 static struct conf
 conf_for(const char *name)
 {
@@ -155,6 +160,7 @@ conf_for(const char *name)
 	c.secret_name = (char *)name;
 	c.aws_region = (char *)"us-east-1";
 	c.secrets_endpoint = (char *)base;
+	c.aws_imdsv1 = imdsv1;
 	return c;
 }
 
@@ -321,6 +327,30 @@ test_env_keys(void)
 	    "secret \"board/current-only\": POST http://127.0.0.1:1/",
 	    "unreachable endpoint");
 
+	/* The secret must not cross a network in clear (the review). */
+	c.secrets_endpoint = (char *)"http://secretsmanager.example.com/";
+	expect_err_conf(&c, BOARD_EINVAL, "must be https",
+	    "an http endpoint on a remote host");
+	c.secrets_endpoint = (char *)"http://127.0.0.1.example.com:1/";
+	expect_err_conf(&c, BOARD_EINVAL, "must be https",
+	    "an http endpoint on a name that starts like loopback");
+	c.secrets_endpoint = (char *)"ftp://127.0.0.1:1/";
+	expect_err_conf(&c, BOARD_EINVAL, "must be https", "another scheme");
+	c.secrets_endpoint = (char *)"127.0.0.1:1";
+	expect_err_conf(&c, BOARD_EINVAL, "must be https", "no scheme");
+	c.secrets_endpoint = (char *)"http://localhost:1";
+	expect_err_conf(&c, BOARD_EUNAVAIL, "POST http://localhost:1/",
+	    "http on localhost is allowed (and unreachable here)");
+	c.secrets_endpoint = (char *)"http://[::1]:1";
+	expect_err_conf(&c, BOARD_EUNAVAIL, "POST http://[::1]:1/",
+	    "http on [::1] is allowed (and unreachable here)");
+	c.secrets_endpoint = (char *)"http://127.9.8.7:1";
+	expect_err_conf(&c, BOARD_EUNAVAIL, "POST http://127.9.8.7:1/",
+	    "http on 127.0.0.0/8 is allowed (and unreachable here)");
+	c.secrets_endpoint = (char *)"https://127.0.0.1:1";
+	expect_err_conf(&c, BOARD_EUNAVAIL, "POST https://127.0.0.1:1/",
+	    "https anywhere is allowed (and unreachable here)");
+
 	setenv("AWS_SECRET_ACCESS_KEY", "fake/secret/key/for/tests/only/0002",
 	    1);
 	expect_err("board/current-only", BOARD_EINVAL,
@@ -475,10 +505,16 @@ test_imds(void)
 	is_int(counter("imdsCreds") - creds, 1, "IMDSv2: one credentials GET");
 	is_int(counter("imdsV1") - v1, 0, "IMDSv2: no token-less request");
 
+	/* The review: IMDSv1 only when aws_imdsv1 says so. */
 	admin_do("/_admin/imds", "{\"v2\":false,\"putStatus\":403}");
 	awscred_forget();
+	expect_err("board/current-only", BOARD_EUNAVAIL, "aws_imdsv1",
+	    "a refused token PUT without aws_imdsv1 is an error");
+	is_int(counter("imdsV1") - v1, 0, "  and no token-less request");
+	imdsv1 = true;
+	awscred_forget();
 	expect_ok("board/current-only", "cur-only-VALUE-1", NULL,
-	    "IMDSv1 after a refused token PUT");
+	    "IMDSv1 after a refused token PUT, with aws_imdsv1");
 	is_int(counter("imdsV1") - v1, 2, "IMDSv1: role and credentials");
 
 	awscred_forget();
@@ -486,6 +522,7 @@ test_imds(void)
 	expect_err("board/current-only", BOARD_EUNAVAIL,
 	    "AWS_EC2_METADATA_V1_DISABLED", "IMDSv1 disabled");
 	unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+	imdsv1 = false;
 
 	admin_do("/_admin/imds", "{\"v2\":true,\"putStatus\":400}");
 	expect_err("board/current-only", BOARD_EUNAVAIL, "HTTP 400",
@@ -498,6 +535,102 @@ test_imds(void)
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	expect_err("board/current-only", BOARD_EUNAVAIL, "no AWS credentials",
 	    "no source at all");
+}
+
+/* A request carrying the Cookie header h. */
+static enum board_err
+find_with_cookie(struct session_store *ss, struct secret_source *src,
+    const char *h)
+{
+	struct req rq;
+	struct session sess;
+	enum board_err rc;
+
+	req_init(&rq);
+	session_init(&sess);
+	rq.cookie = xstrdup(h);
+	rc = session_cookie_find(ss, src, &rq, &sess);
+	session_cleanup(&sess);
+	req_reset(&rq);
+	buf_cleanup(&rq.body);
+	return rc;
+}
+
+/*
+ * The review: an unverifiable cookie made the worker fetch the secret
+ * again, one AWS call per worker per 10 s on an attacker's demand. Junk
+ * never does now; a value of the signed shape does at most once per
+ * interval. None of these reach Redis (nothing listens there).
+ */
+static void
+test_junk_cookies(void)
+{
+	static const char *const junk[] = {
+		"board.sid=junk",
+		"board.sid=s%3Aabc.def",
+		"board.sid=s%3A",
+		"board.sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAA",
+		/* a signature one character short, one too long */
+		"board.sid=s%3AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"board.sid=s%3AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		/* an id too short, one with a character base64url lacks */
+		"board.sid=s%3AAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAA",
+		"board.sid=s%3AAAAAAAAAAAAAAA%21AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"board.sid=s%3AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAA"
+		    "AAAAAAAAAAAAAAAAAAAAAAAA-AAA",
+		"board.sid=%00%01%02; board.sid=x; board.sid=y; board.sid=z",
+	};
+	struct conf c = conf_for("board/current-only");
+	struct secret_source *src = NULL;
+	struct session_store *ss = NULL;
+	char *err = NULL, url[64];
+	long before;
+	int bad = 0;
+
+	env_clean();
+	setenv("AWS_ACCESS_KEY_ID", LONG_KEY_ID, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", LONG_SECRET, 1);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:1");
+	c.redis_url = url;
+	c.cookie_name = (char *)"board.sid";
+	c.session_ttl = 3600;
+	c.secret_refresh = 0;	/* only a miss re-reads */
+	if (secret_source_new(&c, &src, &err) != BOARD_OK ||
+	    session_store_new(&c, &ss, &err) != BOARD_OK) {
+		ok(0, "a secret source and a session store: %s", err);
+		free(err);
+		secret_source_free(src);
+		return;
+	}
+	before = counter("sm");
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+			if (find_with_cookie(ss, src, junk[i]) !=
+			    BOARD_ENOTFOUND)
+				bad++;
+	is_int(bad, 0, "junk cookies find no session");
+	is_int(counter("sm") - before, 0,
+	    "30 junk cookies: no call to Secrets Manager");
+
+	/* Signed shape, foreign secret: the secret may have rotated. */
+	for (int i = 0; i < 10; i++)
+		if (find_with_cookie(ss, src, "board.sid=s%3A"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA."
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") !=
+		    BOARD_ENOTFOUND)
+			bad++;
+	is_int(bad, 0, "well-formed unknown cookies find no session");
+	ok(counter("sm") - before >= 1 && counter("sm") - before <= 2,
+	    "10 well-formed unknown cookies: one re-read (%ld calls: "
+	    "AWSCURRENT and AWSPREVIOUS)", counter("sm") - before);
+	session_store_free(ss);
+	secret_source_free(src);
+	env_clean();
 }
 
 int
@@ -520,6 +653,7 @@ main(void)
 	test_ecs_relative();
 	test_ecs_full();
 	test_imds();
+	test_junk_cookies();
 	env_clean();
 	rmdir(tmpdir);
 	xfree_secret(issued_secret);

@@ -194,10 +194,10 @@ test_file(void)
 	    memcmp(s.v[1].key, "old-secret", 10) == 0, "in file order");
 	secrets_cleanup(&s);
 
-	write_file(other, "last-line-without-newline", 0644);
+	write_file(other, "last-line-without-newline", 0600);
 	rc = secret_file_load(other, false, &s, &errmsg);
 	ok(rc == BOARD_OK && s.n == 1 && s.v[0].len == 25,
-	    "a group/world-readable file still loads (warned)");
+	    "a last line without a newline loads");
 	secrets_cleanup(&s);
 
 	write_file(other, "\n\r\n", 0600);
@@ -215,6 +215,161 @@ test_file(void)
 	free(errmsg);
 	errmsg = NULL;
 	unlink(other);
+}
+
+/* stderr into a file while a test provokes log lines. */
+static int saved_stderr = -1;
+static char logpath[600];
+
+static void
+log_capture(void)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	if (saved_stderr >= 0 && fd >= 0)
+		dup2(fd, STDERR_FILENO);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* What was logged since log_capture() (static, cut at 4 KiB). */
+static const char *
+log_captured(void)
+{
+	static char text[4096];
+	ssize_t n = 0;
+	int fd;
+
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+	fd = open(logpath, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	text[n > 0 ? n : 0] = '\0';
+	return text;
+}
+
+/* Loads path; BOARD_EINVAL expected, with a message naming the file. */
+static void
+refused(const char *path, const char *what, const char *word)
+{
+	struct secrets s;
+	char *errmsg = NULL;
+	enum board_err rc;
+
+	secrets_init(&s);
+	rc = secret_file_load(path, false, &s, &errmsg);
+	is_int(rc, BOARD_EINVAL, "%s is refused", what);
+	ok(s.n == 0 && errmsg != NULL && strstr(errmsg, path) != NULL &&
+	    strstr(errmsg, word) != NULL, "  naming the file and \"%s\": %s",
+	    word, errmsg ? errmsg : "(null)");
+	ok(errmsg == NULL || strstr(errmsg, "s3cr3t") == NULL,
+	    "  never the contents");
+	free(errmsg);
+	secrets_cleanup(&s);
+}
+
+/* The security review: blank lines, modes, owners, links, short keys. */
+static void
+test_file_strict(void)
+{
+	static const char key32[] = "0123456789abcdef0123456789abcdef";
+	char path[512], link_path[512];
+	struct secrets s;
+	char *errmsg = NULL;
+	const char *logged;
+	enum board_err rc;
+
+	secrets_init(&s);
+	snprintf(path, sizeof(path), "%s/strict", tmpdir);
+	snprintf(link_path, sizeof(link_path), "%s/strict-link", tmpdir);
+
+	write_file(path, "   \n\t \r\n  0123456789abcdef0123456789abcdef \t\n"
+	    " \n", 0600);
+	rc = secret_file_load(path, false, &s, &errmsg);
+	is_int(rc, BOARD_OK, "a file with white-space lines loads");
+	ok(s.n == 1 && s.v[0].len == 32 && memcmp(s.v[0].key, key32, 32) == 0,
+	    "  lines of spaces are no key; the key is trimmed (%zu held)", s.n);
+	secrets_cleanup(&s);
+
+	write_file(path, "  \n\t\n \r\n", 0600);
+	refused(path, "a file of white space only", "no secret");
+
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0644);
+	refused(path, "a world-readable file (0644)", "0644");
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0640);
+	refused(path, "a group-readable file (0640)", "0640");
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0604);
+	refused(path, "a file readable by others only (0604)", "0604");
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0620);
+	refused(path, "a group-writable file (0620)", "0620");
+
+	write_file(path, "0123456789abcdef0123456789abcdef\n", 0400);
+	rc = secret_file_load(path, false, &s, &errmsg);
+	ok(rc == BOARD_OK && s.n == 1, "a 0400 file loads");
+	secrets_cleanup(&s);
+
+	/* systemd's LoadCredential= file: root's 0400 plus an ACL (0440). */
+	write_file(path, "0123456789abcdef0123456789abcdef\n", 0440);
+	refused(path, "a 0440 file outside the credentials directory",
+	    "0440");
+	setenv("CREDENTIALS_DIRECTORY", tmpdir, 1);
+	rc = secret_file_load(path, false, &s, &errmsg);
+	ok(rc == BOARD_OK && s.n == 1,
+	    "a 0440 file in $CREDENTIALS_DIRECTORY loads");
+	secrets_cleanup(&s);
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0444);
+	refused(path, "a 0444 file in $CREDENTIALS_DIRECTORY", "0444");
+	unsetenv("CREDENTIALS_DIRECTORY");
+
+	write_file(path, "s3cr3t-0123456789abcdef0123456789\n", 0600);
+	unlink(link_path);
+	if (symlink(path, link_path) == 0)
+		refused(link_path, "a symbolic link (O_NOFOLLOW)", "link");
+	else
+		ok(0, "symlink %s: %s", link_path, strerror(errno));
+	unlink(link_path);
+
+	if (geteuid() == 0) {
+		/* Readable to root anyway: only the owner check refuses it. */
+		if (chown(path, 65534, 65534) == 0)
+			refused(path, "a file owned by another user", "owned");
+		else
+			ok(0, "chown %s: %s", path, strerror(errno));
+		if (chown(path, 0, 0) != 0)
+			diag("chown back to root: %s", strerror(errno));
+	} else {
+		diag("not root: a file of another owner cannot be made here");
+	}
+
+	write_file(path, "0123456789abcdef0123456789abcde\n"
+	    "0123456789abcdef0123456789abcdef\n", 0600);
+	log_capture();
+	rc = secret_file_load(path, false, &s, &errmsg);
+	logged = log_captured();
+	ok(rc == BOARD_OK && s.n == 2, "a file with a 31-byte key loads");
+	ok(strstr(logged, "shorter than 32 bytes") != NULL &&
+	    strstr(logged, path) != NULL, "  and warns: %s", logged);
+	ok(strstr(logged, "0123456789abcdef") == NULL,
+	    "  without showing the key");
+	secrets_cleanup(&s);
+
+	write_file(path, "0123456789abcdef0123456789abcdef\n", 0600);
+	log_capture();
+	rc = secret_file_load(path, false, &s, &errmsg);
+	logged = log_captured();
+	ok(rc == BOARD_OK && logged[0] == '\0',
+	    "a 32-byte key loads without a warning");
+	secrets_cleanup(&s);
+	unlink(path);
 }
 
 static void
@@ -335,7 +490,9 @@ main(void)
 	}
 	test_vectors();
 	test_secrets_add();
+	snprintf(logpath, sizeof(logpath), "%s/stderr.log", tmpdir);
 	test_file();
+	test_file_strict();
 	test_random();
 	test_source();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -2,11 +2,13 @@
  * session cookie of requests and responses. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -370,8 +372,29 @@ test_store(void)
 			memmove(p + 7, p + 8, strlen(p + 8) + 1);
 		}
 	}
-	is_str(r != NULL ? r->str : NULL, want,
-	    "JSON exactly as connect-redis stores it");
+	/*
+	 * board's one addition comes last: the issue time, a member that
+	 * express-session keeps when it saves the session and otherwise
+	 * ignores.
+	 */
+	{
+		char *got = xstrdup(r != NULL ? r->str : "");
+		char *add = strstr(got, ",\"" SESSION_ISSUED_KEY "\":");
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld}", (long long)s.issued_ms);
+		ok(add != NULL && strcmp(add + strlen(SESSION_ISSUED_KEY) + 4,
+		    num) == 0, "then \"%s\": the issue time, %s",
+		    SESSION_ISSUED_KEY, num);
+		if (add != NULL)
+			strcpy(add, "}");
+		is_str(got, want, "the rest exactly as connect-redis stores "
+		    "it");
+		free(got);
+	}
+	ok(s.issued_ms >= before && s.issued_ms <= board_now_ms() &&
+	    s.expires_ms - s.issued_ms == 3600 * 1000,
+	    "issued now, expires a lifetime later");
 	free(want);
 	freeReplyObject(r);
 
@@ -404,6 +427,8 @@ test_store(void)
 	    BOARD_OK, "express's session loads");
 	is_str(t.user_id, vuser, "its userId");
 	ok(t.expires_ms > 0, "its expires");
+	ok(t.issued_ms == t.expires_ms - 86400000,
+	    "its issue time: cookie.expires - cookie.originalMaxAge");
 	free(want);
 
 	/*
@@ -468,6 +493,236 @@ test_store(void)
 	    "create on a stale connection succeeds on a new one");
 
 	session_cleanup(&s);
+	session_cleanup(&t);
+	session_store_free(ss);
+	buf_cleanup(&url);
+}
+
+/*
+ * An express-session document for user_id, issued at issued_ms with a
+ * lifetime of a day, as the Node services store one (caller frees).
+ */
+static char *
+express_doc(const char *user_id, int64_t issued_ms)
+{
+	char *json, *want = with_expires_at(cJSON_GetObjectItem(vectors,
+	    "session_json")->valuestring, issued_ms + 86400000);
+	cJSON *doc = cJSON_Parse(want);
+
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, "userId",
+	    cJSON_CreateString(user_id));
+	json = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	free(want);
+	return json;
+}
+
+/* Sleeps ms milliseconds, so that the clock moves on. */
+static void
+wait_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* SET sess:<sid> doc EX 3600. */
+static void
+put_doc(const char *sid, const char *doc)
+{
+	freeReplyObject(raw("SET sess:%s %s EX 3600", sid, doc));
+}
+
+static enum board_err
+load(struct session_store *ss, const char *sid)
+{
+	struct session t;
+	enum board_err rc;
+
+	session_init(&t);
+	rc = session_load(ss, sid, &t);
+	session_cleanup(&t);
+	return rc;
+}
+
+/*
+ * A user's "sessions valid from" time: a password change ends the user's
+ * other sessions (board's and those express-session wrote) and keeps the
+ * one that asked; sign out everywhere ends them all; a Redis error is
+ * never a session.
+ */
+static void
+test_validfrom(void)
+{
+	struct conf c;
+	struct buf url;
+	struct session_store *ss = NULL;
+	struct session a, b, other, t;
+	char *errmsg = NULL, *doc, *json;
+	const char *uid = "user-vf-1";
+	int64_t t0, vf;
+	long long ttl;
+	redisReply *r;
+	cJSON *parsed;
+
+	memset(&c, 0, sizeof(c));
+	buf_init(&url);
+	buf_printf(&url, "unix://%s", sock);
+	c.redis_url = url.data;
+	c.session_ttl = 3600;
+	session_init(&a);
+	session_init(&b);
+	session_init(&other);
+	session_init(&t);
+	if (session_store_new(&c, &ss, &errmsg) != BOARD_OK ||
+	    session_create(ss, uid, "vf", &a) != BOARD_OK ||
+	    session_create(ss, uid, "vf", &b) != BOARD_OK ||
+	    session_create(ss, "user-vf-2", "other", &other) != BOARD_OK) {
+		ok(0, "a store and sessions: %s", errmsg);
+		goto out;
+	}
+	/* One the Node services minted an hour ago, one a minute ago. */
+	t0 = board_now_ms();
+	doc = express_doc(uid, t0 - 3600 * 1000);
+	put_doc("expressOld0123456789abcdefghijkl", doc);
+	free(doc);
+	doc = express_doc(uid, t0 - 60 * 1000);
+	put_doc("expressNew0123456789abcdefghijkl", doc);
+	free(doc);
+	/* A session stored without expires: its issue time is unknown. */
+	freeReplyObject(raw("SET sess:noexpVF {\"userId\":\"%s\"}", uid));
+	/* What a Node service keeps in A besides ours must survive. */
+	r = raw("GET sess:%s", a.sid);
+	parsed = r != NULL && r->type == REDIS_REPLY_STRING ?
+	    cJSON_Parse(r->str) : NULL;
+	freeReplyObject(r);
+	cJSON_AddItemToObject(parsed, "cart", cJSON_CreateIntArray(
+	    (const int[]){ 1, 2 }, 2));
+	json = cJSON_PrintUnformatted(parsed);
+	put_doc(a.sid, json);
+	cJSON_free(json);
+	cJSON_Delete(parsed);
+
+	is_int(load(ss, a.sid), BOARD_OK, "before: A loads");
+	is_int(load(ss, b.sid), BOARD_OK, "before: B loads");
+	is_int(load(ss, "expressOld0123456789abcdefghijkl"), BOARD_OK,
+	    "before: an Express session loads");
+	is_int(load(ss, "noexpVF"), BOARD_OK,
+	    "before: a session without expires loads");
+	is_int(raw_int("EXISTS board:validfrom:%s", uid), 0,
+	    "no valid-from time until one is needed");
+
+	/* Password change from A. */
+	is_int(session_end_others(ss, &a), BOARD_OK, "end the others, keep A");
+	vf = 0;
+	r = raw("GET board:validfrom:%s", uid);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		vf = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	ok(vf > t0 && vf <= board_now_ms() + 1, "valid-from is now (%lld)",
+	    (long long)vf);
+	ttl = raw_int("TTL board:validfrom:%s", uid);
+	ok(ttl >= 3599 && ttl <= 3600,
+	    "valid-from lives for the session lifetime (TTL %lld)", ttl);
+	is_int(session_load(ss, a.sid, &t), BOARD_OK, "A goes on");
+	ok(t.issued_ms == vf, "A's issue time is now valid-from");
+	is_str(t.sid, a.sid, "with the same id (its cookie keeps working)");
+	r = raw("GET sess:%s", a.sid);
+	ok(r != NULL && r->type == REDIS_REPLY_STRING &&
+	    strstr(r->str, "\"cart\":[1,2]") != NULL &&
+	    strstr(r->str, "\"userId\":\"user-vf-1\"") != NULL,
+	    "A's document keeps everything else: %s", r != NULL &&
+	    r->type == REDIS_REPLY_STRING ? r->str : "(none)");
+	freeReplyObject(r);
+	ttl = raw_int("TTL sess:%s", a.sid);
+	ok(ttl >= 3599, "A keeps its TTL (%lld)", ttl);
+	is_int(load(ss, b.sid), BOARD_ENOTFOUND, "B has ended");
+	is_int(raw_int("EXISTS sess:%s", b.sid), 0, "and is deleted");
+	is_int(load(ss, "expressOld0123456789abcdefghijkl"), BOARD_ENOTFOUND,
+	    "an Express session from an hour ago has ended");
+	is_int(load(ss, "expressNew0123456789abcdefghijkl"), BOARD_ENOTFOUND,
+	    "so has one from a minute ago");
+	is_int(raw_int("EXISTS sess:%s", "expressNew0123456789abcdefghijkl"),
+	    0, "and is deleted");
+	is_int(load(ss, "noexpVF"), BOARD_ENOTFOUND,
+	    "a session of unknown issue time has ended");
+	is_int(load(ss, other.sid), BOARD_OK, "another user's session goes on");
+	wait_ms(3);
+	doc = express_doc(uid, board_now_ms());
+	put_doc("expressLater0123456789abcdefghi", doc);
+	free(doc);
+	is_int(load(ss, "expressLater0123456789abcdefghi"), BOARD_OK,
+	    "an Express session issued afterwards works");
+	/*
+	 * A board session that a Node service saved again: express-session
+	 * moved cookie.expires, but kept board's issue time, which counts.
+	 */
+	doc = express_doc(uid, board_now_ms());
+	parsed = cJSON_Parse(doc);
+	cJSON_AddItemToObject(parsed, SESSION_ISSUED_KEY,
+	    cJSON_CreateNumber((double)(vf - 1)));
+	json = cJSON_PrintUnformatted(parsed);
+	put_doc("resaved0123456789abcdefghijklmn", json);
+	cJSON_free(json);
+	cJSON_Delete(parsed);
+	free(doc);
+	is_int(load(ss, "resaved0123456789abcdefghijklmn"), BOARD_ENOTFOUND,
+	    "board's issue time wins over cookie.expires");
+	session_cleanup(&b);
+	is_int(session_create(ss, uid, "vf", &b), BOARD_OK, "a new login");
+	is_int(load(ss, b.sid), BOARD_OK, "works");
+
+	/* Sign out everywhere from A: also what was issued this very ms. */
+	is_int(session_end_all(ss, &a), BOARD_OK, "end them all");
+	is_int(load(ss, a.sid), BOARD_ENOTFOUND, "A has ended");
+	is_int(raw_int("EXISTS sess:%s", a.sid), 0, "and is deleted");
+	is_int(load(ss, b.sid), BOARD_ENOTFOUND, "B has ended");
+	is_int(load(ss, "expressLater0123456789abcdefghi"), BOARD_ENOTFOUND,
+	    "the Express session has ended");
+	is_int(load(ss, other.sid), BOARD_OK, "another user's session goes on");
+	session_cleanup(&b);
+	wait_ms(3);
+	is_int(session_create(ss, uid, "vf", &b), BOARD_OK, "a login after");
+	is_int(load(ss, b.sid), BOARD_OK, "works");
+
+	/* A session deleted meanwhile: the others still end. */
+	session_cleanup(&t);
+	is_int(session_create(ss, uid, "vf", &t), BOARD_OK, "one more");
+	session_destroy(ss, a.sid);
+	is_int(session_end_others(ss, &a), BOARD_OK,
+	    "ending the others from a deleted session");
+	is_int(raw_int("EXISTS sess:%s", a.sid), 0, "does not bring it back");
+	is_int(load(ss, t.sid), BOARD_ENOTFOUND, "and still ends the rest");
+
+	/* A damaged valid-from ends sessions rather than reviving them. */
+	freeReplyObject(raw("SET board:validfrom:%s 12x", "user-vf-2"));
+	is_int(load(ss, other.sid), BOARD_ENOTFOUND,
+	    "an unreadable valid-from time ends the user's sessions");
+	/* A Redis error in the second round trip is 503, not a session. */
+	session_cleanup(&other);
+	if (session_create(ss, "user-vf-3", "three", &other) != BOARD_OK)
+		ok(0, "a session for user-vf-3");
+	freeReplyObject(raw("LPUSH board:validfrom:%s x", "user-vf-3"));
+	is_int(session_load(ss, other.sid, &t), BOARD_EUNAVAIL,
+	    "an error reading valid-from: unavailable");
+	ok(t.user_id == NULL, "and nothing of the session handed out");
+	is_int(session_end_others(ss, &other), BOARD_OK,
+	    "a password change overwrites the broken key");
+	is_int(load(ss, other.sid), BOARD_OK, "and the session goes on");
+
+	/* Redis down: both fail, nothing is claimed. */
+	redis_stop();
+	is_int(session_end_others(ss, &a), BOARD_EUNAVAIL,
+	    "Redis down: end the others unavailable");
+	is_int(session_end_all(ss, &a), BOARD_EUNAVAIL,
+	    "Redis down: end all unavailable");
+	ok(redis_start(), "Redis restarted");
+out:
+	free(errmsg);
+	session_cleanup(&a);
+	session_cleanup(&b);
+	session_cleanup(&other);
 	session_cleanup(&t);
 	session_store_free(ss);
 	buf_cleanup(&url);
@@ -662,6 +917,7 @@ main(void)
 	test_dead();
 	if (redis_start()) {
 		test_store();
+		test_validfrom();
 		test_request();
 	} else {
 		ok(0, "redis-server starts (is it installed?)");

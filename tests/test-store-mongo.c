@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mongoc/mongoc.h>
+
 #include "board.h"
 #include "conf.h"
 #include "log.h"
@@ -245,9 +247,10 @@ test_bad_ids(struct store *st)
 		post_init(&q);
 		is_int(store_post_find(st, bad[i], true, &q), BOARD_ENOTFOUND,
 		    "find with malformed id \"%s\" is not found", bad[i]);
-		is_int(store_post_update(st, bad[i], "t", 1, NULL, 0, 1, &q),
-		    BOARD_ENOTFOUND, "update with malformed id \"%s\"", bad[i]);
-		is_int(store_post_delete(st, bad[i]), BOARD_ENOTFOUND,
+		is_int(store_post_update(st, bad[i], u.id, "t", 1, NULL, 0, 1,
+		    &q), BOARD_ENOTFOUND, "update with malformed id \"%s\"",
+		    bad[i]);
+		is_int(store_post_delete(st, bad[i], u.id), BOARD_ENOTFOUND,
 		    "delete with malformed id \"%s\"", bad[i]);
 		is_int(store_user_set_hash(st, bad[i], "h"), BOARD_ENOTFOUND,
 		    "set_hash with malformed id \"%s\"", bad[i]);
@@ -265,7 +268,7 @@ test_bad_ids(struct store *st)
 		    "the upper-case spelling of an id is not found");
 		post_cleanup(&q);
 	}
-	is_int(store_post_delete(st, p.id), BOARD_OK,
+	is_int(store_post_delete(st, p.id, u.id), BOARD_OK,
 	    "the post itself deletes");
 out:
 	post_cleanup(&p);
@@ -339,6 +342,70 @@ test_signup_race(void)
 	is_int(other, 0, "no racer fails otherwise");
 }
 
+/*
+ * The author in the filter of PATCH and DELETE (the security review), for
+ * a post whose authorId a Node service stored as a string rather than an
+ * ObjectId: its author may still change it, another may not.
+ */
+static void
+test_author_as_string(void)
+{
+	static const char author[] = "0123456789abcdef01234567";
+	static const char other[] = "76543210fedcba9876543210";
+	mongoc_client_t *client = mongoc_client_new(test_uri);
+	mongoc_collection_t *posts = NULL;
+	const mongoc_uri_t *uri;
+	const char *db;
+	struct store *st = NULL;
+	struct post q;
+	bson_oid_t oid;
+	bson_t *doc = NULL;
+	bson_error_t e;
+	char id[STORE_ID_LEN + 1], *err = NULL;
+	bool inserted = false;
+
+	post_init(&q);
+	if (client == NULL || open_uri(test_uri, 2000, &st, &err) != BOARD_OK) {
+		ok(0, "a client and a store: %s", err != NULL ? err : "?");
+		goto out;
+	}
+	uri = mongoc_client_get_uri(client);
+	db = mongoc_uri_get_database(uri);
+	posts = mongoc_client_get_collection(client, db != NULL ? db : "board",
+	    "posts");
+	bson_oid_init(&oid, NULL);
+	bson_oid_to_string(&oid, id);
+	doc = BCON_NEW("_id", BCON_OID(&oid), "title", BCON_UTF8("node"),
+	    "content", BCON_UTF8("by node"), "authorId", BCON_UTF8(author),
+	    "authorName", BCON_UTF8("n"), "createdAt",
+	    BCON_DATE_TIME(board_now_ms()), "updatedAt",
+	    BCON_DATE_TIME(board_now_ms()));
+	inserted = mongoc_collection_insert_one(posts, doc, NULL, NULL, &e);
+	ok(inserted, "a post with a string authorId, as Node may write it%s%s",
+	    inserted ? "" : ": ", inserted ? "" : e.message);
+	if (!inserted)
+		goto out;
+	is_int(store_post_update(st, id, other, "x", 1, NULL, 0,
+	    board_now_ms(), &q), BOARD_ENOTFOUND,
+	    "string authorId: another author's update finds nothing");
+	is_int(store_post_delete(st, id, other), BOARD_ENOTFOUND,
+	    "string authorId: another author's delete finds nothing");
+	is_int(store_post_update(st, id, author, "mine", 4, NULL, 0,
+	    board_now_ms(), &q), BOARD_OK,
+	    "string authorId: the author's update works");
+	is_str(q.title, "mine", "  and changed the title");
+	is_str(q.author_id, author, "  the author id read back");
+	is_int(store_post_delete(st, id, author), BOARD_OK,
+	    "string authorId: the author's delete works");
+out:
+	post_cleanup(&q);
+	bson_destroy(doc);
+	mongoc_collection_destroy(posts);
+	mongoc_client_destroy(client);
+	store_close(st);
+	free(err);
+}
+
 static void
 test_shared_server(void)
 {
@@ -364,6 +431,7 @@ test_shared_server(void)
 	user_cleanup(&u);
 	store_close(st);
 	test_signup_race();
+	test_author_as_string();
 }
 
 /* The options of a DocumentDB URI that a standalone server can honour. */
@@ -397,7 +465,7 @@ test_documentdb_options(void)
 	is_str(q.title, "t", "finds the post");
 	is_int(store_post_list(st, NULL, 5, &l), BOARD_OK, "a listing too");
 	ok(l.n >= 1, "which sees the post");
-	store_post_delete(st, p.id);
+	store_post_delete(st, p.id, p.author_id);
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
@@ -526,10 +594,10 @@ test_outage(void)
 	OUTAGE_OP("post_find (replica ok)", store_post_find(st, p.id, false,
 	    &q));
 	OUTAGE_OP("post_find (primary)", store_post_find(st, p.id, true, &q));
-	OUTAGE_OP("post_update", store_post_update(st, p.id, "x", 1, NULL, 0,
-	    board_now_ms(), &q));
+	OUTAGE_OP("post_update", store_post_update(st, p.id, p.author_id, "x",
+	    1, NULL, 0, board_now_ms(), &q));
 	OUTAGE_OP("post_list", store_post_list(st, NULL, 10, &l));
-	OUTAGE_OP("post_delete", store_post_delete(st, p.id));
+	OUTAGE_OP("post_delete", store_post_delete(st, p.id, p.author_id));
 	OUTAGE_OP("ping again", store_ping(st));
 
 	/* Back on the same port (empty: it keeps data in memory). */
@@ -564,6 +632,140 @@ out:
 	unlink(srv.log);
 }
 
+/* true when process pid is stopped (state T in /proc/PID/stat). */
+static bool
+stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces, so after the last ')'. */
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'T';
+}
+
+/*
+ * A server that hangs (SIGSTOP) instead of refusing: only timeouts end
+ * the wait, and the whole operation must end within the configured
+ * store_timeout_ms (1.5 x, for scheduling), whatever state the driver's
+ * view of the server is in: known, just failed, cooling down, rescanned.
+ */
+static void
+test_hang(void)
+{
+	enum { TIMEOUT_MS = 1000, BOUND_MS = 1500 };
+	struct server srv;
+	struct store *st = NULL;
+	struct user u;
+	struct post p, q;
+	struct post_list l;
+	char *err = NULL;
+	int64_t t0, worst = 0, took;
+	int slow = 0, ok503 = 0, n = 0;
+
+	memset(&srv, 0, sizeof(srv));
+	user_init(&u);
+	post_init(&p);
+	post_init(&q);
+	post_list_init(&l);
+	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.h%d.log",
+	    (int)getpid());
+	srv.port = free_port();
+	if (!server_start(&srv)) {
+		ok(0, "start a private jongodb");
+		goto out;
+	}
+	if (open_uri(srv.uri, TIMEOUT_MS, &st, &err) != BOARD_OK) {
+		ok(0, "open the private server: %s", err ? err : "?");
+		goto out;
+	}
+	is_int(store_user_create(st, "hang", "h", &u), BOARD_OK,
+	    "hang: works before");
+	is_int(store_post_create(st, u.id, "hang", "t", 1, "c", 1,
+	    board_now_ms(), &p), BOARD_OK, "hang: a post before");
+	kill(srv.pid, SIGSTOP);
+	/* The signal takes effect a moment later: wait (2 s at most). */
+	for (int i = 0; i < 200 && !stopped(srv.pid); i++)
+		sleep_ms(10);
+	ok(stopped(srv.pid), "hang: jongodb stopped (SIGSTOP)");
+	/*
+	 * One operation every 250 ms for 8 s: the first meets a known
+	 * server, later ones a failed one, its cooldown and the rescans.
+	 */
+	t0 = board_now_ms();
+	while (board_now_ms() - t0 < 8000 && n < 100) {
+		int64_t s0 = board_now_ms();
+		enum board_err rc;
+
+		switch (n % 4) {
+		case 0:
+			rc = store_post_find(st, p.id, true, &q);
+			break;
+		case 1:
+			rc = store_post_create(st, u.id, "hang", "t", 1, "c",
+			    1, board_now_ms(), &q);
+			break;
+		case 2:
+			rc = store_post_list(st, NULL, 10, &l);
+			post_list_cleanup(&l);
+			post_list_init(&l);
+			break;
+		default:
+			rc = store_post_find(st, p.id, false, &q);
+			break;
+		}
+		post_cleanup(&q);
+		post_init(&q);
+		took = board_now_ms() - s0;
+		if (rc == BOARD_EUNAVAIL)
+			ok503++;
+		else
+			diag("hang: operation %d (kind %d) gave %s after %lld "
+			    "ms", n, n % 4, board_strerror(rc),
+			    (long long)(board_now_ms() - s0));
+		if (took > BOUND_MS) {
+			slow++;
+			diag("hang: operation %d took %lld ms", n,
+			    (long long)took);
+		}
+		if (took > worst)
+			worst = took;
+		n++;
+		sleep_ms(250);
+	}
+	is_int(ok503, n, "hang: all %d operations against a hung server are "
+	    "EUNAVAIL", n);
+	is_int(slow, 0, "hang: each ends within 1.5 x store_timeout_ms "
+	    "(%d ms; slowest %lld ms)", BOUND_MS, (long long)worst);
+	kill(srv.pid, SIGCONT);
+	t0 = board_now_ms();
+	while (store_ping(st) != BOARD_OK && board_now_ms() - t0 < 10000)
+		sleep_ms(100);
+	is_int(store_post_find(st, p.id, true, &q), BOARD_OK,
+	    "hang: works again after SIGCONT (%lld ms)",
+	    (long long)(board_now_ms() - t0));
+out:
+	free(err);
+	post_list_cleanup(&l);
+	post_cleanup(&q);
+	post_cleanup(&p);
+	user_cleanup(&u);
+	store_close(st);
+	if (srv.pid > 0)
+		kill(srv.pid, SIGCONT);
+	server_kill(&srv);
+	unlink(srv.log);
+}
+
 int
 main(void)
 {
@@ -586,5 +788,6 @@ main(void)
 	test_documentdb_options();
 	test_unreachable_at_start();
 	test_outage();
+	test_hang();
 	return tap_done();
 }

@@ -302,11 +302,12 @@ test_users(struct store *st)
 static void
 test_posts(struct store *st)
 {
-	struct user u;
+	struct user u, v;
 	struct post p, q;
 	int64_t t0 = board_now_ms();
 	char id[STORE_ID_LEN + 1];
 	user_init(&u);
+	user_init(&v);
 	post_init(&p);
 	post_init(&q);
 
@@ -339,34 +340,37 @@ test_posts(struct store *st)
 	store_id_new(id);
 	is_int(store_post_find(st, id, true, &q), BOARD_ENOTFOUND,
 	    "find unknown id");
-	is_int(store_post_update(st, id, "t", 1, NULL, 0, t0, &q),
+	is_int(store_post_update(st, id, u.id, "t", 1, NULL, 0, t0, &q),
 	    BOARD_ENOTFOUND, "update unknown id");
-	is_int(store_post_delete(st, id), BOARD_ENOTFOUND, "delete unknown id");
+	is_int(store_post_delete(st, id, u.id), BOARD_ENOTFOUND,
+	    "delete unknown id");
 	for (size_t i = 0; i < NBAD; i++) {
 		ok(store_post_find(st, bad_ids[i], false, &q) ==
 		    BOARD_ENOTFOUND &&
-		    store_post_update(st, bad_ids[i], "t", 1, "c", 1, t0, &q) ==
+		    store_post_update(st, bad_ids[i], u.id, "t", 1, "c", 1, t0,
+	    &q) ==
 		    BOARD_ENOTFOUND &&
-		    store_post_delete(st, bad_ids[i]) == BOARD_ENOTFOUND,
+		    store_post_delete(st, bad_ids[i], u.id) == BOARD_ENOTFOUND,
 		    "malformed id \"%s\" is ENOTFOUND", show(bad_ids[i]));
 	}
 
 	/* Updates: title only, content only, both. */
-	is_int(store_post_update(st, p.id, "New title", 9, NULL, 0, t0 + 1000,
-	    &q), BOARD_OK, "update title only");
+	is_int(store_post_update(st, p.id, u.id, "New title", 9, NULL, 0,
+	    t0 + 1000, &q), BOARD_OK, "update title only");
 	ok(strcmp(q.title, "New title") == 0 && strcmp(q.content, "first") == 0
 	    && q.updated_ms == t0 + 1000 && q.created_ms == t0 &&
 	    strcmp(q.id, p.id) == 0 && strcmp(q.author_id, u.id) == 0,
 	    "title changed, content kept, updated_ms moved, created_ms kept");
 	post_cleanup(&q);
-	is_int(store_post_update(st, p.id, NULL, 0, "second body", 11,
+	is_int(store_post_update(st, p.id, u.id, NULL, 0, "second body", 11,
 	    t0 + 2000, &q), BOARD_OK, "update content only");
 	ok(strcmp(q.title, "New title") == 0 &&
 	    strcmp(q.content, "second body") == 0 &&
 	    q.updated_ms == t0 + 2000 && q.created_ms == t0,
 	    "content changed, title kept");
 	post_cleanup(&q);
-	is_int(store_post_update(st, p.id, "T3", 2, "C3", 2, t0 + 3000, &q),
+	is_int(store_post_update(st, p.id, u.id, "T3", 2, "C3", 2, t0 + 3000,
+	    &q),
 	    BOARD_OK, "update both");
 	ok(strcmp(q.title, "T3") == 0 && strcmp(q.content, "C3") == 0 &&
 	    q.updated_ms == t0 + 3000 && q.created_ms == t0, "both changed");
@@ -377,11 +381,32 @@ test_posts(struct store *st)
 	    "the update was stored");
 	post_cleanup(&q);
 
-	is_int(store_post_delete(st, p.id), BOARD_OK, "delete");
+	/* Defence in depth: the author is in the write's filter. */
+	make_user(st, "other-poster", &v);
+	is_int(store_post_update(st, p.id, v.id, "Stolen", 6, "pwned", 5,
+	    t0 + 4000, &q), BOARD_ENOTFOUND,
+	    "update by another author: not found");
+	is_int(store_post_delete(st, p.id, v.id), BOARD_ENOTFOUND,
+	    "delete by another author: not found");
+	is_int(store_post_update(st, p.id, "ffffffffffffffffffffffff", "x", 1,
+	    NULL, 0, t0 + 4000, &q), BOARD_ENOTFOUND,
+	    "update by an unknown author id: not found");
+	is_int(store_post_delete(st, p.id, "zz"), BOARD_ENOTFOUND,
+	    "delete with a malformed author id: not found");
+	is_int(store_post_find(st, p.id, true, &q), BOARD_OK,
+	    "the post is still there");
+	ok(strcmp(q.title, "T3") == 0 && strcmp(q.content, "C3") == 0 &&
+	    q.updated_ms == t0 + 3000 && strcmp(q.author_id, u.id) == 0,
+	    "  unchanged by the other author");
+	post_cleanup(&q);
+	user_cleanup(&v);
+
+	is_int(store_post_delete(st, p.id, u.id), BOARD_OK, "delete");
 	is_int(store_post_find(st, p.id, true, &q), BOARD_ENOTFOUND,
 	    "deleted post is not found");
-	is_int(store_post_delete(st, p.id), BOARD_ENOTFOUND, "delete twice");
-	is_int(store_post_update(st, p.id, "x", 1, NULL, 0, t0, &q),
+	is_int(store_post_delete(st, p.id, u.id), BOARD_ENOTFOUND,
+	    "delete twice");
+	is_int(store_post_update(st, p.id, u.id, "x", 1, NULL, 0, t0, &q),
 	    BOARD_ENOTFOUND, "update after delete");
 	post_cleanup(&p);
 	user_cleanup(&u);
@@ -407,7 +432,8 @@ roundtrip(struct store *st, const struct user *u, const char *what,
 		    strlen(q.title) == n && memcmp(q.title, s, n) == 0;
 	ok(same, "round trip %s (%zu bytes)", what, n);
 	post_cleanup(&q);
-	if (store_post_update(st, p.id, NULL, 0, s, n, p.created_ms + 1, &q) ==
+	if (store_post_update(st, p.id, u->id, NULL, 0, s, n,
+	    p.created_ms + 1, &q) ==
 	    BOARD_OK)
 		same = strlen(q.content) == n && memcmp(q.content, s, n) == 0;
 	else
@@ -588,7 +614,7 @@ static void
 inserted_delete(struct store *st, struct inserter *in)
 {
 	for (size_t i = 0; i < in->nids; i++)
-		if (store_post_delete(st, in->ids[i]) != BOARD_OK)
+		if (store_post_delete(st, in->ids[i], in->u->id) != BOARD_OK)
 			in->failed++;
 	in->nids = 0;
 }
@@ -649,7 +675,7 @@ test_order_and_paging(struct store *st)
 		post_list_cleanup(&l);
 	}
 	for (int i = 0; i < NPOST; i++) {
-		store_post_delete(st, want[i].id);
+		store_post_delete(st, want[i].id, want[i].author_id);
 		post_cleanup(&want[i]);
 	}
 	free(want);

@@ -103,6 +103,9 @@ export const auth = {
 	signup: (username, password) => api('POST', '/api/auth/signup', { username, password }),
 	login: (username, password) => api('POST', '/api/auth/login', { username, password }),
 	logout: () => api('POST', '/api/auth/logout'),
+	changePassword: (currentPassword, newPassword) =>
+		api('POST', '/api/auth/password', { currentPassword, newPassword }),
+	logoutAll: () => api('POST', '/api/auth/logout-all'),
 };
 
 export const posts = {

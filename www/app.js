@@ -5,6 +5,7 @@
 //   #/new         write a post
 //   #/login       log in
 //   #/signup      sign up
+//   #/account     change password, sign out everywhere
 //
 // Everything a person typed or another person wrote is put on the page with
 // textContent (through dom.js), never as HTML.
@@ -150,6 +151,9 @@ function renderHeader() {
 	show($('new-signed-out'), !signedIn);
 	show($('login-signed-in'), signedIn);
 	setText($('login-signed-in-name'), signedIn ? state.user.username : '');
+	show($('account-signed-in'), signedIn);
+	show($('account-signed-out'), !signedIn);
+	setText($('account-name'), signedIn ? state.user.username : '');
 	if (state.view === 'post' && state.post)
 		renderPostActions();
 }
@@ -398,6 +402,52 @@ async function signup(form) {
 	go('#/login');
 }
 
+/* ---------- the account ---------- */
+
+async function changePassword(form) {
+	const next = form.elements.newPassword.value;
+	if (next !== form.elements.confirm.value) {
+		throw new ApiError(400, 'invalid_field',
+			'The two new passwords are not the same.', { field: 'confirm' });
+	}
+	try {
+		await auth.changePassword(form.elements.currentPassword.value, next);
+	} catch (err) {
+		// The API names no field for a wrong password; it is this one.
+		if (err instanceof ApiError && err.code === 'invalid_credentials')
+			throw new ApiError(err.status, err.code, err.message, { field: 'currentPassword' });
+		throw err;
+	}
+	form.reset();
+	flashNow('Your password is changed. Your other sessions have ended.');
+	$('account-heading').focus();
+}
+
+function confirmEverywhere(open) {
+	clearError($('everywhere-error'));
+	show($('everywhere-confirm'), open);
+	$('everywhere-button').setAttribute('aria-expanded', String(open));
+	(open ? $('everywhere-no') : $('everywhere-button')).focus();
+}
+
+async function logoutEverywhere() {
+	const yes = $('everywhere-yes');
+	yes.disabled = true;
+	clearError($('everywhere-error'));
+	try {
+		await auth.logoutAll();
+		setUser(null);
+		state.flash = 'You are signed out everywhere, on every device.';
+		go('#/');
+	} catch (err) {
+		if (err instanceof ApiError && err.status === 401)
+			setUser(null);
+		showError($('everywhere-error'), err, logoutEverywhere);
+	} finally {
+		yes.disabled = false;
+	}
+}
+
 /* ---------- routing ---------- */
 
 function parseRoute(hash) {
@@ -413,6 +463,7 @@ function parseRoute(hash) {
 	case '#/new': return { view: 'new' };
 	case '#/login': return { view: 'login' };
 	case '#/signup': return { view: 'signup' };
+	case '#/account': return { view: 'account' };
 	default: return { view: 'list' };
 	}
 }
@@ -477,6 +528,16 @@ function route() {
 		document.title = 'Sign up · Board';
 		focusHeading('signup-heading');
 		break;
+	case 'account':
+		renderHeader();
+		show($('everywhere-confirm'), false);
+		$('everywhere-button').setAttribute('aria-expanded', 'false');
+		clearError($('everywhere-error'));
+		if (!state.user)
+			state.returnTo = '#/account';
+		document.title = 'Account · Board';
+		focusHeading('account-heading');
+		break;
 	}
 }
 
@@ -514,10 +575,18 @@ function start() {
 		$('delete-button').focus();
 	});
 	$('delete-yes').addEventListener('click', deletePost);
+	$('everywhere-button').addEventListener('click', () => confirmEverywhere(true));
+	$('everywhere-no').addEventListener('click', () => confirmEverywhere(false));
+	$('everywhere-confirm').addEventListener('keydown', (ev) => {
+		if (ev.key === 'Escape')
+			confirmEverywhere(false);
+	});
+	$('everywhere-yes').addEventListener('click', logoutEverywhere);
 	handleSubmit($('new-form'), publish);
 	handleSubmit($('login-form'), login);
 	handleSubmit($('signup-form'), signup);
 	handleSubmit($('edit-form'), saveEdit);
+	handleSubmit($('password-form'), changePassword);
 	window.addEventListener('hashchange', () => {
 		firstRoute = false;
 		route();

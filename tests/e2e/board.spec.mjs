@@ -152,6 +152,7 @@ const run = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const A = { username: 'a_' + run, password: 'pass-A-' + run };
 const B = { username: 'b_' + run, password: 'pass-B-' + run };
 const C = { username: 'c_' + run, password: 'pass-C-' + run };
+const D = { username: 'd_' + run, password: 'pass-D-' + run, next: 'new-pass-D-' + run };
 const KO_TITLE = '안녕하세요 👋 게시판 🎉';
 const KO_CONTENT = '한국어 본문입니다.\n이모지: 😀🇰🇷👨‍👩‍👧 끝\n\n  공백도 그대로  ';
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
@@ -565,6 +566,140 @@ async function tests(browser) {
 			await phone.context.close();
 		}
 	});
+
+	const d = await newPage(browser, DESKTOP);
+	let dOther = null;      // D's session on "another device" (through the API)
+
+	await step('the Account view is in the navigation and says who is signed in', async () => {
+		dOther = await apiUser(D.username, D.password);
+		await open(d.page, '#/login');
+		await d.page.fill('#login-username', D.username);
+		await d.page.fill('#login-password', D.password);
+		await d.page.getByRole('button', { name: 'Log in' }).click();
+		await signedInAs(d.page, D.username);
+		await d.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+		await d.page.locator('#view-account').waitFor();
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'account-heading',
+			'focus moves to the view\'s heading');
+		assert.equal(await d.page.getAttribute('a[data-nav="account"]', 'aria-current'), 'page');
+		assert.equal(await d.page.textContent('#account-name'), D.username);
+		assert.equal(await d.page.title(), 'Account · Board');
+		for (const name of ['Current password', 'New password', 'New password again'])
+			assert.ok(await d.page.getByLabel(name, { exact: true }).isVisible(), 'labelled field ' + name);
+		await shot(d.page, 'account');
+	});
+
+	await step('password change: errors show next to the fields (confirmation, the API\'s limits)', async () => {
+		await d.page.fill('#password-current', D.password);
+		await d.page.fill('#password-new', D.next);
+		await d.page.fill('#password-confirm', D.next + 'x');
+		await d.page.getByRole('button', { name: 'Change password' }).click();
+		const confirmErr = d.page.locator('#password-confirm-error');
+		await confirmErr.waitFor();
+		assert.match(await confirmErr.textContent(), /^Error: The two new passwords are not the same\./);
+		assert.equal(await d.page.getAttribute('#password-confirm', 'aria-invalid'), 'true');
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'password-confirm');
+		// The API's own answer for a new password that is too short.
+		const expected = await call('POST', 'api/auth/password',
+			{ currentPassword: D.password, newPassword: 'short' }, dOther.cookie);
+		assert.equal(expected.status, 400, expected.text);
+		assert.equal(expected.json.field, 'newPassword');
+		await d.page.fill('#password-new', 'short');
+		await d.page.fill('#password-confirm', 'short');
+		await d.page.getByRole('button', { name: 'Change password' }).click();
+		const newErr = d.page.locator('#password-new-error');
+		await newErr.waitFor();
+		assert.equal((await newErr.textContent()).trim(), 'Error: ' + expected.json.message);
+		assert.equal(await d.page.getAttribute('#password-new', 'aria-invalid'), 'true');
+		assert.ok(await confirmErr.isHidden(), 'the earlier error is gone');
+		assert.equal(await d.page.getAttribute('#password-confirm', 'aria-invalid'), null);
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'password-new');
+		await shot(d.page, 'account-field-error');
+	});
+
+	await step('a wrong current password shows the API\'s message at that field', async () => {
+		const expected = await call('POST', 'api/auth/password',
+			{ currentPassword: 'not the password', newPassword: D.next }, dOther.cookie);
+		assert.equal(expected.status, 401, expected.text);
+		assert.equal(expected.json.error, 'invalid_credentials');
+		await d.page.fill('#password-current', 'not the password either');
+		await d.page.fill('#password-new', D.next);
+		await d.page.fill('#password-confirm', D.next);
+		await d.page.getByRole('button', { name: 'Change password' }).click();
+		const err = d.page.locator('#password-current-error');
+		await err.waitFor();
+		assert.equal((await err.textContent()).trim(), 'Error: ' + expected.json.message);
+		assert.equal(await d.page.getAttribute('#password-current', 'aria-invalid'), 'true');
+		await signedInAs(d.page, D.username);
+	});
+
+	await step('user D changes the password with the keyboard: the other session ends, this one goes on', async () => {
+		await d.page.fill('#password-current', '');
+		await d.page.fill('#password-new', '');
+		await d.page.fill('#password-confirm', '');
+		await d.page.focus('#password-current');
+		await d.page.keyboard.type(D.password);
+		await d.page.keyboard.press('Tab');
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'password-new');
+		await d.page.keyboard.type(D.next);
+		await d.page.keyboard.press('Tab');
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'password-confirm');
+		await d.page.keyboard.type(D.next);
+		await d.page.keyboard.press('Enter');
+		await d.page.locator('#flash', { hasText: 'Your password is changed' }).waitFor();
+		assert.equal(await d.page.getAttribute('#flash', 'role'), 'status', 'announced politely');
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'account-heading');
+		assert.equal(await d.page.inputValue('#password-current'), '', 'the form is emptied');
+		assert.equal(await d.page.locator('#password-form .field-error:not([hidden])').count(), 0);
+		const other = await call('GET', 'api/auth/me', undefined, dOther.cookie);
+		assert.equal(other.status, 401, 'the other session has ended: ' + other.text);
+		await d.page.reload();
+		await signedInAs(d.page, D.username);
+		const oldPw = await call('POST', 'api/auth/login', { username: D.username, password: D.password });
+		assert.equal(oldPw.status, 401, 'the old password: ' + oldPw.text);
+		const newPw = await call('POST', 'api/auth/login', { username: D.username, password: D.next });
+		assert.equal(newPw.status, 200, 'the new password: ' + newPw.text);
+		dOther = { cookie: newPw.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+	});
+
+	await step('sign out everywhere asks first; Cancel and Escape keep every session', async () => {
+		await open(d.page, '#/account');
+		const button = d.page.getByRole('button', { name: 'Sign out everywhere' });
+		await button.click();
+		await d.page.locator('#everywhere-confirm').waitFor();
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'everywhere-no', 'focus on Cancel');
+		assert.equal(await d.page.getAttribute('#everywhere-button', 'aria-expanded'), 'true');
+		await shot(d.page, 'everywhere-confirm', true);
+		await d.page.keyboard.press('Escape');
+		assert.ok(await d.page.locator('#everywhere-confirm').isHidden());
+		assert.equal(await d.page.evaluate(() => document.activeElement.id), 'everywhere-button', 'focus back');
+		await button.click();
+		await d.page.getByRole('button', { name: 'Cancel' }).click();
+		assert.ok(await d.page.locator('#everywhere-confirm').isHidden());
+		assert.equal(await d.page.getAttribute('#everywhere-button', 'aria-expanded'), 'false');
+		assert.equal((await call('GET', 'api/auth/me', undefined, dOther.cookie)).status, 200);
+		await signedInAs(d.page, D.username);
+	});
+
+	await step('sign out everywhere ends every session, this one too', async () => {
+		await d.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+		await d.page.getByRole('button', { name: 'Yes, sign out everywhere' }).click();
+		await d.page.locator('#flash', { hasText: 'signed out everywhere' }).waitFor();
+		await d.page.locator('#whoami-text', { hasText: 'Not signed in' }).waitFor();
+		assert.ok(await d.page.locator('#view-list').isVisible());
+		assert.equal(await d.page.locator('a[data-nav="account"]').isVisible(), false, 'no Account link signed out');
+		const status = await d.page.evaluate(async () =>
+			(await fetch('api/auth/me', { credentials: 'same-origin' })).status);
+		assert.equal(status, 401, 'this browser\'s session has ended');
+		assert.equal((await call('GET', 'api/auth/me', undefined, dOther.cookie)).status, 401,
+			'the other session has ended');
+		assert.equal((await d.context.cookies()).filter((c) => c.name === 'board.sid' && c.value).length, 0,
+			'the cookie is cleared');
+		await open(d.page, '#/account');
+		assert.ok(await d.page.locator('#account-signed-out').isVisible());
+		assert.ok(await d.page.locator('#password-form').isHidden());
+	});
+	await d.context.close();
 
 	await step('no dialog, script error or CSP violation happened', async () => {
 		assert.deepEqual(dialogs, []);

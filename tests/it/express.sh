@@ -62,8 +62,8 @@ fi
 new=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 old=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 foreign=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
-printf '%s\n%s\n' "$new" "$old" >"$tmp/secret"
-chmod 600 "$tmp/secret"
+# 0600 from the start: board refuses a secret file others may read.
+(umask 077 && printf '%s\n%s\n' "$new" "$old" >"$tmp/secret")
 : >"$tmp/board.conf"
 
 # start_app NAME SECRETS: an Express app on the unix socket $tmp/NAME.sock.
