@@ -81,6 +81,7 @@ stack_start_front() {
 	lighttpd)
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
 			-e "s|^server.port = 80\$|server.port = $_port|" \
 			-e 's|^server.bind = .*|server.bind = "127.0.0.1"|' \
 			-e '/^server.username/d' -e '/^server.groupname/d' \
