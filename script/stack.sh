@@ -81,9 +81,11 @@ stack_start_front() {
 	lighttpd)
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
 			-e "s|^server.port = 80\$|server.port = $_port|" \
 			-e 's|^server.bind = .*|server.bind = "127.0.0.1"|' \
 			-e '/^server.username/d' -e '/^server.groupname/d' \
+			-e '/^server.pid-file/d' \
 			-e "s|/var/log/lighttpd/board-error.log|$_run/front-error.log|" \
 			"$_src/etc/lighttpd/board.conf" >"$_run/lighttpd.conf"
 		lighttpd -D -f "$_run/lighttpd.conf" &

@@ -124,7 +124,16 @@ for front in $fronts; do
 	get /api/posts
 	has x-content-type-options nosniff \
 		"$front: its own answer with the responder gone: nosniff"
+	has cache-control no-store \
+		"$front: its own answer with the responder gone: Cache-Control no-store"
 	ln -sf "$IT_TMP/run/posts.sock" "$run/posts.sock"
+	# And its own answer to a URL it refuses (%00), made before any
+	# responder sees the request.
+	get /api/posts/%00
+	has x-content-type-options nosniff "$front: its own 400 for %00: nosniff"
+	has cache-control no-store "$front: its own 400 for %00: Cache-Control no-store"
+	has content-security-policy ".*frame-ancestors 'none'" \
+		"$front: its own 400 for %00: may not be framed"
 
 	kill -TERM "$front_pid" 2>/dev/null
 	i=0

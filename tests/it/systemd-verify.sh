@@ -7,7 +7,10 @@
 #   - `systemd-analyze security --offline` rates each service's exposure low;
 #   - systemd-sysusers and systemd-tmpfiles, run on a scratch root, make the
 #     board user, /run/board (2750 board:www-data) and the state folder;
-#   - the socket paths agree with etc/nginx and etc/lighttpd.
+#   - the socket paths agree with etc/nginx and etc/lighttpd;
+#   - each service has no core dumps (LimitCORE=0) and a MemoryMax=;
+#   - lighttpd's pid file (written as root) is in no folder the board user
+#     can write.
 # Needs no running systemd (PID 1 is not systemd here).
 # Environment: top_srcdir, top_builddir (default: the current directory,
 # where `make check` runs tests, if it holds fcgi/board-posts, else the
@@ -57,7 +60,7 @@ sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.tmpfiles.in" \
 sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.sysusers.in" \
     "$tmp/sysusers.d/board.conf" localstatedir=/var || gen_ok=no
 
-echo "1..16"
+echo "1..20"
 check "units, tmpfiles.d and sysusers.d generated from the templates" \
     test "$gen_ok" = yes
 
@@ -174,5 +177,41 @@ for name in $names; do
 done
 [ -n "$miss" ] && diag "missing sockets:$miss"
 check "etc/nginx and etc/lighttpd use the units' sockets" test -z "$miss"
+
+# 17-19. No core dumps (a worker's memory holds secrets and passwords), and a
+# bound on the service's memory.
+for name in $names; do
+	u=$units/board-$name.service
+	if grep -qx 'LimitCORE=0' "$u" && grep -Eqx 'MemoryMax=[0-9]+[KMGT]?' "$u"; then
+		ok 0 "board-$name.service: LimitCORE=0, $(grep '^MemoryMax=' "$u")"
+	else
+		ok 1 "board-$name.service: LimitCORE=0 and a MemoryMax="
+		diag "$(grep -E '^(LimitCORE|MemoryMax)=' "$u")"
+	fi
+done
+
+# 20. lighttpd writes its pid file while it is root: in a folder the board
+# user can write (the tmpfiles.d folders it owns, the units'
+# ReadWritePaths), a responder could replace it with a symbolic link to any
+# file, which lighttpd would truncate.
+pidfile=$(sed -n 's/^[[:space:]]*server\.pid-file[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' \
+    "$srcdir/etc/lighttpd/board.conf")
+owned=$( { awk '$1 ~ /^[dDvqQ]$/ && $4 == "board" { print $2 }' "$tmp/tmpfiles.d/board.conf"
+    sed -n 's/^ReadWritePaths=//p' "$units"/board-*.service | tr ' ' '\n'; } | sort -u)
+bad=
+if [ -n "$pidfile" ]; then
+	piddir=$(dirname "$pidfile")
+	for d in $owned; do
+		case $piddir/ in
+		"${d%/}"/*) bad="$bad $d" ;;
+		esac
+	done
+	case $piddir in
+	/run | /var/run) ;;
+	*) bad="$bad (not directly in /run)" ;;
+	esac
+fi
+[ -n "$bad" ] && diag "lighttpd pid file $pidfile is in a folder the board user can write:$bad"
+check "lighttpd's pid file (${pidfile:-none}) is in no folder the board user can write" test -z "$bad"
 
 [ "$T_FAILED" -eq 0 ]
