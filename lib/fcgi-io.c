@@ -1,12 +1,52 @@
 /* fcgi-io.c: turns a FastCGI request into struct req and struct resp back. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fcgi-io.h"
+#include "log.h"
+
+/*
+ * A request is lost if a worker exits between accept() and its answer, and
+ * libfcgi's accept, reading the request's parameters after it, cannot be
+ * told apart from the wait before it by a signal handler. So the workers
+ * block their signals, wait in ppoll() (which unblocks them atomically for
+ * the wait alone), and accept only after a connection is queued. Several
+ * workers share the socket and all wake for one connection: the socket is
+ * non-blocking so that the losers get EAGAIN from accept() and wait again
+ * instead of blocking there, deaf to signals.
+ */
+enum board_err
+fcgi_io_listen_init(void)
+{
+	int fl = fcntl(0, F_GETFL);
+
+	if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_err("fcgi: cannot make the listening socket non-blocking:"
+		    " %s", strerror(errno));
+		return BOARD_EINTERNAL;
+	}
+	return BOARD_OK;
+}
+
+enum board_err
+fcgi_io_wait(const sigset_t *mask)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+
+	if (ppoll(&p, 1, NULL, mask) >= 0)
+		return BOARD_OK;
+	if (errno == EINTR)
+		return BOARD_ENOTFOUND;
+	log_err("fcgi: waiting for a connection: %s", strerror(errno));
+	return BOARD_EINTERNAL;
+}
 
 static char *
 param_dup(FCGX_Request *fr, const char *name)

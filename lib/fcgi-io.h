@@ -2,9 +2,28 @@
 #ifndef BOARD_FCGI_IO_H
 #define BOARD_FCGI_IO_H
 
+#include <signal.h>
+
 #include <fcgiapp.h>
 
 #include "http.h"
+
+/*
+ * Makes the listening socket (fd 0, shared by every worker of a responder)
+ * non-blocking, for fcgi_io_wait(). BOARD_EINTERNAL (logged) on failure.
+ */
+enum board_err fcgi_io_listen_init(void);
+
+/*
+ * Waits until a connection is queued on the listening socket, with the
+ * signal mask set to mask for the wait only (ppoll), so that a stop or
+ * reload signal, blocked at every other moment, can land only here: never
+ * between accept() and the answer. BOARD_OK: call FCGX_Accept_r() now (it
+ * returns -EAGAIN when another worker took the connection first: wait
+ * again); BOARD_ENOTFOUND: a signal handler ran instead; BOARD_EINTERNAL
+ * (logged): the wait failed.
+ */
+enum board_err fcgi_io_wait(const sigset_t *mask);
 
 /*
  * Fills rq from a FastCGI request: the parameters API.md needs and the body,

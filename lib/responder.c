@@ -325,26 +325,15 @@ board_client_addr(struct board *b, const struct req *rq)
 	return addr;
 }
 
-static volatile sig_atomic_t stopping, in_accept;
-/* libmongoc's per-process counters file, unless MONGOC_DISABLE_SHM is set:
- * its own clean-up runs at exit(), which the signal path below skips. */
-static char shm_counters[64];
+static volatile sig_atomic_t stopping;
 
-/*
- * Signals are blocked while a request runs, so this runs only around
- * accept(): nothing is in hand, and exiting at once avoids waiting for
- * the next connection when the signal lands just before accept() starts.
- */
+/* Signals are blocked except while waiting for a connection (fcgi_io_wait):
+ * the loop looks at this after the wait and stops. */
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	if (in_accept) {
-		if (shm_counters[0] != '\0')
-			unlink(shm_counters);	/* async-signal-safe */
-		_exit(0);
-	}
 }
 
 int
@@ -382,11 +371,12 @@ responder_run(const char *name, const struct route *routes, int argc,
 
 	/*
 	 * SIGTERM/SIGINT/SIGHUP/SIGUSR2 end the process after the request in
-	 * hand: they are blocked while a request runs.
+	 * hand: they are blocked except while no request is in hand.
 	 */
-	if (getenv("MONGOC_DISABLE_SHM") == NULL)
-		snprintf(shm_counters, sizeof(shm_counters),
-		    "/dev/shm/mongoc-%u", (unsigned)getpid());
+	if (fcgi_io_listen_init() != BOARD_OK) {
+		board_close(&b);
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -408,13 +398,16 @@ responder_run(const char *name, const struct route *routes, int argc,
 	resp_init(&rs);
 	log_info("responder: %s ready (store %s)", prog, b.store->ops->name);
 	while (!stopping) {
+		enum board_err wrc = fcgi_io_wait(&old);
 		int arc;
 
-		in_accept = 1;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		arc = stopping ? -1 : FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &block, NULL);
-		in_accept = 0;
+		if (wrc == BOARD_ENOTFOUND)
+			continue;
+		if (wrc != BOARD_OK)
+			break;
+		arc = FCGX_Accept_r(&fr);
+		if (arc == -EAGAIN || arc == -EWOULDBLOCK)
+			continue;	/* another worker took it */
 		if (arc < 0)
 			break;
 		fcgi_io_read(&fr, &rq);
