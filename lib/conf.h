@@ -26,7 +26,7 @@ struct conf {
 	long login_max_failures; /* login_max_failures / BOARD_LOGIN_MAX_FAILURES */
 	long login_window;	/* login_window / BOARD_LOGIN_WINDOW, seconds */
 	char *trusted_proxies;	/* trusted_proxies / BOARD_TRUSTED_PROXIES:
-				   space/comma separated addresses */
+				   addresses and CIDR ranges (cidr.h) */
 	long pwhash_ops;	/* pwhash_opslimit / BOARD_PWHASH_OPSLIMIT */
 	long pwhash_mem_kib;	/* pwhash_memlimit_kib / BOARD_PWHASH_MEMLIMIT_KIB */
 	long store_timeout_ms;	/* store_timeout_ms / BOARD_STORE_TIMEOUT_MS */

@@ -63,19 +63,9 @@ board_open(struct board *b, const char *name, char **errmsg)
 			    b->conf.pwhash_mem_kib, b->conf.pwhash_ops);
 	}
 
-	/* Trusted proxies: split on spaces and commas. */
-	size_t n = 0;
-	char *list = xstrdup(b->conf.trusted_proxies ?
-	    b->conf.trusted_proxies : "");
-	b->trusted = xcalloc(1, sizeof(char *));
-	for (char *save = NULL, *t = strtok_r(list, " ,\t", &save); t != NULL;
-	    t = strtok_r(NULL, " ,\t", &save)) {
-		b->trusted = xrealloc(b->trusted, (n + 2) * sizeof(char *));
-		b->trusted[n++] = xstrdup(t);
-		b->trusted[n] = NULL;
-	}
-	free(list);
-
+	rc = cidr_list_new(b->conf.trusted_proxies, &b->trusted, errmsg);
+	if (rc != BOARD_OK)
+		return rc;
 	rc = secret_source_new(&b->conf, &b->secrets, errmsg);
 	if (rc != BOARD_OK)
 		return rc;
@@ -88,10 +78,7 @@ board_open(struct board *b, const char *name, char **errmsg)
 void
 board_close(struct board *b)
 {
-	if (b->trusted != NULL)
-		for (char **t = b->trusted; *t != NULL; t++)
-			free(*t);
-	free(b->trusted);
+	cidr_list_free(b->trusted);
 	if (b->store != NULL)
 		store_close(b->store);
 	session_store_free(b->sessions);
@@ -283,10 +270,7 @@ board_clear_cookie(struct board *b, struct resp *rs)
 static bool
 is_trusted(struct board *b, const char *addr, size_t len)
 {
-	for (char **t = b->trusted; *t != NULL; t++)
-		if (strlen(*t) == len && strncmp(*t, addr, len) == 0)
-			return true;
-	return false;
+	return cidr_list_match(b->trusted, addr, len);
 }
 
 const char *

@@ -3,6 +3,7 @@
 #define BOARD_RESPONDER_H
 
 #include "board.h"
+#include "cidr.h"
 #include "conf.h"
 #include "http.h"
 #include "password.h"
@@ -18,7 +19,7 @@ struct board {
 	struct session_store *sessions;
 	struct secret_source *secrets;
 	struct password_cost cost;
-	char **trusted;			/* NULL-terminated proxy addresses */
+	struct cidr_list *trusted;	/* proxies whose X-Forwarded-For counts */
 };
 
 typedef void route_fn(struct board *b, struct req *rq, struct resp *rs);

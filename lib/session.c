@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "board.h"
+#include "cidr.h"
 #include "log.h"
 #include "secret.h"
 #include "session.h"
@@ -780,15 +781,17 @@ session_login_check(struct session_store *ss, const char *username,
 {
 	struct session_cmds c = { { NULL, 0, 0 }, 0 };
 	redisReply *r[4] = { NULL, NULL, NULL, NULL };
+	char key[CIDR_KEY_MAX];
 	size_t n;
 	enum board_err rc;
 
 	*retry_after = 0;
+	cidr_client_key(addr, key);	/* an IPv6 client counts by its /64 */
 	session_cmd(&c, "GET " LOGIN_KEY_USER "%s", username);
 	session_cmd(&c, "TTL " LOGIN_KEY_USER "%s", username);
-	if (addr != NULL && addr[0] != '\0') {
-		session_cmd(&c, "GET " LOGIN_KEY_ADDR "%s", addr);
-		session_cmd(&c, "TTL " LOGIN_KEY_ADDR "%s", addr);
+	if (key[0] != '\0') {
+		session_cmd(&c, "GET " LOGIN_KEY_ADDR "%s", key);
+		session_cmd(&c, "TTL " LOGIN_KEY_ADDR "%s", key);
 	}
 	n = c.n;
 	if ((rc = session_exec(ss, &c, r, "login check", true)) != BOARD_OK)
@@ -826,10 +829,12 @@ session_login_failed(struct session_store *ss, const char *username,
 {
 	struct session_cmds c = { { NULL, 0, 0 }, 0 };
 	redisReply *r[1];
+	char key[CIDR_KEY_MAX];
 
-	if (addr != NULL && addr[0] != '\0')
+	cidr_client_key(addr, key);
+	if (key[0] != '\0')
 		session_cmd(&c, "EVAL %s 2 " LOGIN_KEY_USER "%s "
-		    LOGIN_KEY_ADDR "%s %ld", session_fail_lua, username, addr,
+		    LOGIN_KEY_ADDR "%s %ld", session_fail_lua, username, key,
 		    ss->login_window);
 	else
 		session_cmd(&c, "EVAL %s 1 " LOGIN_KEY_USER "%s %ld",

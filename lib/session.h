@@ -77,8 +77,9 @@ long session_store_ttl(const struct session_store *ss);
 
 /*
  * Login throttling (API.md 429). Failed logins are counted per username
- * and per client address in a window; past the limit *retry_after is set
- * to the seconds left and BOARD_EDENIED returned.
+ * and per client address (an IPv6 address by its /64: cidr_client_key())
+ * in a window; past the limit *retry_after is set to the seconds left and
+ * BOARD_EDENIED returned.
  */
 enum board_err session_login_check(struct session_store *ss,
     const char *username, const char *addr, long *retry_after);
