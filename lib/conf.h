@@ -31,6 +31,9 @@ struct conf {
 	long pwhash_mem_kib;	/* pwhash_memlimit_kib / BOARD_PWHASH_MEMLIMIT_KIB */
 	long store_timeout_ms;	/* store_timeout_ms / BOARD_STORE_TIMEOUT_MS */
 	char *log_level;	/* log_level / BOARD_LOG_LEVEL: err..debug */
+	long drain_seconds;	/* drain_seconds / BOARD_DRAIN_SECONDS */
+	char *drain_file;	/* drain_file / BOARD_DRAIN_FILE: exists =
+				   draining (drain.h) */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <fcgiapp.h>
 
+#include "drain.h"
 #include "fcgi-io.h"
 #include "log.h"
 #include "responder.h"
@@ -122,14 +123,16 @@ health(struct board *b, struct resp *rs)
 {
 	bool sess = session_store_ping(b->sessions) == BOARD_OK;
 	bool store = store_ping(b->store) == BOARD_OK;
+	bool draining = drain_is_on(&b->conf);
 	char body[128];
 	int n;
 
 	n = snprintf(body, sizeof(body),
 	    "{\"status\":\"%s\",\"checks\":{\"sessions\":\"%s\","
-	    "\"store\":\"%s\"}}", sess && store ? "ok" : "down",
+	    "\"store\":\"%s\"}}", draining ? "draining" :
+	    sess && store ? "ok" : "down",
 	    sess ? "ok" : "down", store ? "ok" : "down");
-	resp_json(rs, sess && store ? 200 : 503, body, (size_t)n);
+	resp_json(rs, sess && store && !draining ? 200 : 503, body, (size_t)n);
 }
 
 void
@@ -334,10 +337,10 @@ responder_run(const char *name, const struct route *routes, int argc,
 	char *errmsg = NULL;
 	char prog[64];
 
-	(void)argc;
-	(void)argv;
 	snprintf(prog, sizeof(prog), "board-%s", name);
 	log_init(prog, LOG_INFO);
+	if (argc > 1)
+		return drain_command(prog, argc - 1, argv + 1);
 	cJSON_InitHooks(&hooks);
 	if (board_open(&b, prog, &errmsg) != BOARD_OK) {
 		fprintf(stderr, "%s: %s\n", prog, errmsg ? errmsg :
