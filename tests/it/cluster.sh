@@ -83,10 +83,15 @@ host_tree() {
 	echo $_all
 }
 cleanup() {
-	for n in $hosts; do
-		t=$(host_tree "$n")
-		[ -n "$t" ] && kill -KILL $t 2>/dev/null
-	done
+	# Hosts left running: every process of each, at once (no drain).
+	{
+		for n in $hosts; do
+			t=$(host_tree "$n")
+			[ -n "$t" ] && kill -KILL $t
+			eval "p=\${host_pid_$n:-}"
+			[ -n "$p" ] && wait "$p"
+		done
+	} 2>/dev/null
 	# TERM first: nginx's master then takes its worker along.
 	for p in $own_pids; do kill -TERM "$p" 2>/dev/null; done
 	for p in $own_pids; do
@@ -97,10 +102,6 @@ cleanup() {
 		done
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
-	done
-	for n in $hosts; do
-		eval "p=\${host_pid_$n:-}"
-		[ -n "$p" ] && { wait "$p"; } 2>/dev/null
 	done
 	mongo_stop
 	stack_stop
@@ -376,6 +377,13 @@ set_phase() {	# set_phase NAME [GEN [stop]]
 		mv "$ctl.tmp" "$ctl"
 	echo "$1 $(date +%s%N)" >>"$tmp/phases"
 }
+# enter_phase NAME: set_phase, then give the clients (they read the control
+# file every 100 ms) time to see it, so that no request made before a
+# disruption is counted in the phase before it.
+enter_phase() {
+	set_phase "$@"
+	sleep 0.3
+}
 # phase_secs PHASE: how long the phase lasted (to the next one).
 phase_secs() {
 	awk -v p="$1" '$1 == p && !t { t = $2; next } t && !e && $1 != p { e = $2 }
@@ -414,7 +422,7 @@ sleep "$steady_secs"
 
 # --- One host killed outright. ---
 victim=2
-set_phase kill
+enter_phase kill
 tree=$(host_tree $victim)
 kill -KILL $tree 2>/dev/null
 killed_at=$(date +%s%N)
@@ -434,7 +442,7 @@ set_phase back
 sleep 3
 
 # --- Rolling restart: drain, stop, start, one host at a time. ---
-set_phase rolling
+enter_phase rolling
 drain_seen="" served_seen="" out_in_time=1 stop_rcs=""
 for n in $hosts; do
 	eval "_p=\$host_pid_$n"
@@ -460,7 +468,7 @@ ok $out_in_time "HAProxy took the draining host out while it still served"
 is "$stop_rcs" " 0 0 0" "every script/server exits 0 after its drain and stop"
 
 # --- Rolling secret rotation. ---
-set_phase rotation
+enter_phase rotation
 set_secrets "$new_secret" "$old_secret"
 for n in $hosts; do
 	eval "kill -USR2 \$host_pid_$n"
@@ -487,7 +495,7 @@ is "$(me_on 1 "$new_cookie"), $(me_on 2 "$new_cookie"), $(me_on 3 "$new_cookie")
     "a cookie signed with the new secret works everywhere"
 
 # --- Redis restarted with its data. ---
-set_phase redis-gap
+enter_phase redis-gap
 kill -TERM "$REDIS_PID"
 i=0
 while kill -0 "$REDIS_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
