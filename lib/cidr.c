@@ -78,8 +78,8 @@ entry_parse(const char *s, size_t len, struct cidr *out)
 	bool v4;
 
 	if (!addr_parse(s, alen, out->net, &v4))
-		return xasprintf("trusted_proxies: '%.*s' is not an IPv4 or IPv6"
-		    " address or range", (int)len, s);
+		return xasprintf("trusted_proxies: '%.*s' is not an IPv4 or"
+		    " IPv6 address or range", (int)len, s);
 	out->bits = 128;
 	if (slash != NULL) {
 		const char *p = slash + 1, *end = s + len;

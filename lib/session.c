@@ -786,7 +786,7 @@ session_login_check(struct session_store *ss, const char *username,
 	enum board_err rc;
 
 	*retry_after = 0;
-	cidr_client_key(addr, key);	/* an IPv6 client counts by its /64 */
+	cidr_client_key(addr, key);	/* IPv6 clients count by /64 */
 	session_cmd(&c, "GET " LOGIN_KEY_USER "%s", username);
 	session_cmd(&c, "TTL " LOGIN_KEY_USER "%s", username);
 	if (key[0] != '\0') {

@@ -26,7 +26,8 @@ parse_ok(const char *text, size_t want_len)
 static void
 parse_bad(const char *text, const char *entry)
 {
-	struct cidr_list *l = (struct cidr_list *)&l;	/* must become NULL */
+	/* Anything but NULL, which it must become. */
+	struct cidr_list *l = (struct cidr_list *)&l;
 	char *err = NULL;
 	enum board_err rc = cidr_list_new(text, &l, &err);
 
@@ -111,7 +112,7 @@ test_match(void)
 	match_is(l, "100.64.0.1", true);
 	match_is(l, "100.127.255.255", true);
 	match_is(l, "100.128.0.0", false);
-	match_is(l, "::ffff:10.1.2.3", true);	/* IPv4 seen by an [::] socket */
+	match_is(l, "::ffff:10.1.2.3", true);	/* IPv4 through [::] */
 	match_is(l, "::ffff:10.2.2.3", false);
 	match_is(l, "2001:db8:1::1", true);
 	match_is(l, "2001:db8:1:ffff:ffff:ffff:ffff:ffff", true);
@@ -123,7 +124,7 @@ test_match(void)
 	match_is(l, "0:0:0:0:0:0:0:1", true);
 	match_is(l, "", false);
 	match_is(l, "unknown", false);
-	match_is(l, "10.1.0.0/16", false);	/* a range is not an address */
+	match_is(l, "10.1.0.0/16", false);	/* a range: no address */
 	match_is(l, " 10.0.0.1", false);
 	match_is(l, "[10.0.0.1", false);
 	ok(cidr_list_match(l, "10.0.0.1x", 8),
@@ -145,7 +146,8 @@ test_match(void)
 	match_is(l, "10.9.8.7", true);
 	match_is(l, "11.9.8.7", false);
 	cidr_list_free(l);
-	ok(!cidr_list_match(NULL, "10.0.0.1", 8), "a NULL list matches nothing");
+	ok(!cidr_list_match(NULL, "10.0.0.1", 8),
+	    "a NULL list matches nothing");
 }
 
 static void
