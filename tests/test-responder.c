@@ -198,7 +198,7 @@ test_health(struct board *b, struct board *dead)
 	if (df != NULL)
 		fclose(df);
 	mkreq(&rq, "GET", "/api/health");
-	is_int(run(b, &rq, &rs), 503, "health: 503 while the drain file exists");
+	is_int(run(b, &rq, &rs), 503, "health: 503 while the drain file is");
 	doc = cJSON_ParseWithLength(rs.body.data, rs.body.len);
 	st = cJSON_GetObjectItemCaseSensitive(doc, "status");
 	ch = cJSON_GetObjectItemCaseSensitive(doc, "checks");
@@ -210,7 +210,7 @@ test_health(struct board *b, struct board *dead)
 	is_int(run(b, &rq, &rs), 200, "  while other requests are served");
 	unlink(drain);
 	mkreq(&rq, "GET", "/api/health");
-	is_int(run(b, &rq, &rs), 200, "health: 200 again once the file is gone");
+	is_int(run(b, &rq, &rs), 200, "health: 200 once the file is gone");
 
 	mkreq(&rq, "HEAD", "/api/health");
 	is_int(run(b, &rq, &rs), 200, "health: HEAD is GET");
@@ -444,7 +444,8 @@ test_client_addr(struct board *b)
 	    "a forged trusted hop on the left does not help");
 	addr_is(b, "10.0.0.1", "1.2.3.4, , ", "1.2.3.4", "empty hops skipped");
 	addr_is(b, "10.0.0.1", "2001:db8::5", "2001:db8::5", "IPv6 hop");
-	addr_is(b, "192.0.2.14", "1.2.3.4", "1.2.3.4", "inside a trusted range");
+	addr_is(b, "192.0.2.14", "1.2.3.4", "1.2.3.4",
+	    "inside a trusted range");
 	addr_is(b, "192.0.2.16", "1.2.3.4", "192.0.2.16",
 	    "just outside a trusted range");
 	addr_is(b, "192.0.2.3", "1.2.3.4, 192.0.2.9", "1.2.3.4",
@@ -817,7 +818,8 @@ main(void)
 	setenv("BOARD_DB", path, 1);
 	snprintf(path, sizeof(path), "%s/session-secret", tmpdir);
 	setenv("SESSION_SECRET_FILE", path, 1);
-	setenv("BOARD_TRUSTED_PROXIES", "10.0.0.1 10.0.0.2,::1 192.0.2.0/28", 1);
+	setenv("BOARD_TRUSTED_PROXIES", "10.0.0.1 10.0.0.2,::1 192.0.2.0/28",
+	    1);
 	snprintf(path, sizeof(path), "%s/drain", tmpdir);
 	setenv("BOARD_DRAIN_FILE", path, 1);
 	setenv("BOARD_LOG_LEVEL", "err", 1);
