@@ -279,6 +279,13 @@ http {
 			proxy_next_upstream error timeout;
 			add_header X-Board-Host \$upstream_addr always;
 		}
+		# Its own errors (a host gone mid-request) in the API's shape.
+		error_page 502 504 = @unavailable;
+		location @unavailable {
+			default_type "application/json; charset=utf-8";
+			add_header Cache-Control no-store always;
+			return 503 '{"error":"unavailable","message":"The service is temporarily unavailable; try again shortly."}\n';
+		}
 	}
 }
 EOF
