@@ -35,7 +35,7 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 	struct json_obj o;
 	struct user u;
 	struct session s, old;
-	const char *name, *pw, *addr = http_client_addr(rq, &b->trusted);
+	const char *name, *pw, *addr = http_client_addr(rq, b->trusted);
 	size_t pwlen;
 	long retry = 0;
 	enum board_err rc;
@@ -192,7 +192,7 @@ password_post(struct board *b, struct req *rq, const struct session *s,
 {
 	struct json_obj o;
 	struct user u;
-	const char *cur, *next, *addr = http_client_addr(rq, &b->trusted);
+	const char *cur, *next, *addr = http_client_addr(rq, b->trusted);
 	size_t curlen, nextlen;
 	char hash[PASSWORD_HASH_MAX];
 	long retry = 0;

@@ -73,6 +73,11 @@ static const struct setting {
 	    "2000", offsetof(struct conf, store_timeout_ms) },
 	{ "log_level", "BOARD_LOG_LEVEL", CONF_STR, 0, 0, "info",
 	    offsetof(struct conf, log_level) },
+	/* A stopping host's health check fails this long first (drain.h). */
+	{ "drain_seconds", "BOARD_DRAIN_SECONDS", CONF_LONG, 0, 300, "0",
+	    offsetof(struct conf, drain_seconds) },
+	{ "drain_file", "BOARD_DRAIN_FILE", CONF_STR, 0, 0, "/run/board/drain",
+	    offsetof(struct conf, drain_file) },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

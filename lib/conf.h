@@ -32,11 +32,14 @@ struct conf {
 	long login_max_failures; /* login_max_failures / BOARD_LOGIN_MAX_FAILURES */
 	long login_window;	/* login_window / BOARD_LOGIN_WINDOW, seconds */
 	char *trusted_proxies;	/* trusted_proxies / BOARD_TRUSTED_PROXIES:
-				   space/comma separated addresses */
+				   addresses and CIDR ranges (cidr.h) */
 	long pwhash_ops;	/* pwhash_opslimit / BOARD_PWHASH_OPSLIMIT */
 	long pwhash_mem_kib;	/* pwhash_memlimit_kib / BOARD_PWHASH_MEMLIMIT_KIB */
 	long store_timeout_ms;	/* store_timeout_ms / BOARD_STORE_TIMEOUT_MS */
 	char *log_level;	/* log_level / BOARD_LOG_LEVEL: err..debug */
+	long drain_seconds;	/* drain_seconds / BOARD_DRAIN_SECONDS */
+	char *drain_file;	/* drain_file / BOARD_DRAIN_FILE: exists =
+				   draining (drain.h) */
 };
 
 /*

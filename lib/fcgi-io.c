@@ -1,6 +1,9 @@
 /* fcgi-io.c: the FastCGI accept loop; struct req in, struct resp out. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <fcgiapp.h>
 
 #include "fcgi-io.h"
+#include "log.h"
 
 static char *
 param_dup(FCGX_Request *fr, const char *name)
@@ -163,35 +167,41 @@ fcgi_io_finish(FCGX_Request *fr)
 	FCGX_Finish_r(fr);
 }
 
-static volatile sig_atomic_t stopping, in_accept;
-static fcgi_io_exit_fn *exit_fn;
+/*
+ * A request is lost if a worker exits between accept() and its answer, and
+ * libfcgi's accept, which reads the request's parameters after accept(2),
+ * cannot be told apart from the wait before it by a signal handler. So the
+ * stop signals stay blocked except inside ppoll(), which unblocks them
+ * atomically for the wait alone; accept follows only once a connection is
+ * queued. Several workers share the socket and all wake for one
+ * connection: it is non-blocking, so that the losers get EAGAIN from
+ * accept() and wait again instead of blocking there, deaf to signals.
+ */
+static volatile sig_atomic_t stopping;
 static sigset_t stop_set, old_set;
 
-/*
- * Signals are blocked while a request runs, so this runs only around
- * accept(): nothing is in hand, and exiting at once avoids waiting for
- * the next connection when the signal lands just before accept() starts.
- */
+/* Runs only inside ppoll(): the loop sees the flag after the wait. */
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	if (in_accept) {
-		if (exit_fn != NULL)
-			exit_fn();
-		_exit(0);
-	}
 }
 
 enum board_err
-fcgi_io_init(fcgi_io_exit_fn *exit_now)
+fcgi_io_init(void)
 {
 	struct sigaction sa;
+	int fl;
 
 	if (FCGX_Init() != 0 || FCGX_IsCGI())
 		return BOARD_EINVAL;
-	exit_fn = exit_now;
+	fl = fcntl(0, F_GETFL);
+	if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_err("fcgi: cannot make the listening socket non-blocking:"
+		    " %s", strerror(errno));
+		return BOARD_EINTERNAL;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -210,6 +220,24 @@ fcgi_io_init(fcgi_io_exit_fn *exit_now)
 	return BOARD_OK;
 }
 
+/*
+ * Waits for a queued connection with the stop signals let in for the wait
+ * only. BOARD_OK: accept now; BOARD_ENOTFOUND: a signal ran instead;
+ * BOARD_EINTERNAL (logged): the wait failed.
+ */
+static enum board_err
+fcgi_io_wait(void)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+
+	if (ppoll(&p, 1, NULL, &old_set) >= 0)
+		return BOARD_OK;
+	if (errno == EINTR)
+		return BOARD_ENOTFOUND;
+	log_err("fcgi: waiting for a connection: %s", strerror(errno));
+	return BOARD_EINTERNAL;
+}
+
 void
 fcgi_io_serve(fcgi_io_handler_fn *fn, void *ctx)
 {
@@ -221,14 +249,16 @@ fcgi_io_serve(fcgi_io_handler_fn *fn, void *ctx)
 	req_init(&rq);
 	resp_init(&rs);
 	while (!stopping) {
+		enum board_err wrc = fcgi_io_wait();
 		int arc;
 
-		/* Stop signals are let in only while waiting here. */
-		in_accept = 1;
-		sigprocmask(SIG_SETMASK, &old_set, NULL);
-		arc = stopping ? -1 : FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &stop_set, NULL);
-		in_accept = 0;
+		if (wrc == BOARD_ENOTFOUND)
+			continue;
+		if (wrc != BOARD_OK)
+			break;
+		arc = FCGX_Accept_r(&fr);
+		if (arc == -EAGAIN || arc == -EWOULDBLOCK)
+			continue;	/* another worker took it */
 		if (arc < 0)
 			break;
 		fcgi_io_read(&fr, &rq);

@@ -8,20 +8,18 @@
 /* Answers one request: fills rs (empty, status 0) from rq. */
 typedef void fcgi_io_handler_fn(void *ctx, struct req *rq, struct resp *rs);
 
-/* Runs in a signal handler just before _exit(): async-signal-safe only. */
-typedef void fcgi_io_exit_fn(void);
-
 /*
  * Prepares to serve FastCGI on fd 0, as spawn-fcgi, multiwatch, lighttpd
  * and systemd hand it over: BOARD_EINVAL when fd 0 is not a FastCGI socket
- * (started from a shell, or as plain CGI). Then installs the stop signals:
- * SIGTERM, SIGINT, SIGHUP and SIGUSR2 (multiwatch's for `systemctl
- * reload`) end the process after the request in hand; they stay blocked
- * except while waiting in accept(). SIGPIPE is ignored. exit_now (may be
- * NULL) runs when a stop signal lands in accept(), before _exit(0). Call
- * once, before fcgi_io_serve().
+ * (started from a shell, or as plain CGI), BOARD_EINTERNAL (logged) when it
+ * cannot be made non-blocking. Then installs the stop signals: SIGTERM,
+ * SIGINT, SIGHUP and SIGUSR2 (multiwatch's for `systemctl reload`) end the
+ * process once no request is in hand: they stay blocked except while
+ * waiting for a connection, so a worker never exits between accepting a
+ * connection and answering it. SIGPIPE is ignored. Call once, before
+ * fcgi_io_serve().
  */
-enum board_err fcgi_io_init(fcgi_io_exit_fn *exit_now);
+enum board_err fcgi_io_init(void);
 
 /*
  * Accepts requests one at a time and answers each with fn(ctx, ...) until

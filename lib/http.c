@@ -477,51 +477,14 @@ http_origin_ok(const struct req *r, bool https_only)
 	    (r->server_port != NULL && strcmp(op, r->server_port) == 0);
 }
 
-void
-http_trusted_init(struct http_trusted *t, const char *list)
-{
-	char *copy = xstrdup(list != NULL ? list : "");
-	size_t n = 0;
-
-	t->addrs = xcalloc(1, sizeof(char *));
-	for (char *save = NULL, *a = strtok_r(copy, " ,\t", &save);
-	    a != NULL; a = strtok_r(NULL, " ,\t", &save)) {
-		t->addrs = xrealloc(t->addrs, (n + 2) * sizeof(char *));
-		t->addrs[n++] = xstrdup(a);
-		t->addrs[n] = NULL;
-	}
-	free(copy);
-}
-
-void
-http_trusted_cleanup(struct http_trusted *t)
-{
-	if (t->addrs != NULL)
-		for (char **a = t->addrs; *a != NULL; a++)
-			free(*a);
-	free(t->addrs);
-	t->addrs = NULL;
-}
-
-static bool
-http_trusted_has(const struct http_trusted *t, const char *addr, size_t len)
-{
-	if (t->addrs == NULL)
-		return false;
-	for (char **a = t->addrs; *a != NULL; a++)
-		if (strlen(*a) == len && strncmp(*a, addr, len) == 0)
-			return true;
-	return false;
-}
-
 const char *
-http_client_addr(const struct req *rq, const struct http_trusted *t)
+http_client_addr(const struct req *rq, const struct cidr_list *trusted)
 {
 	static char hop[64];
 	const char *addr = rq->remote_addr ? rq->remote_addr : "unknown";
 	const char *xff = rq->forwarded_for;
 
-	if (xff == NULL || !http_trusted_has(t, addr, strlen(addr)))
+	if (xff == NULL || !cidr_list_match(trusted, addr, strlen(addr)))
 		return addr;
 	/* Walk X-Forwarded-For from the right: the first hop that is not
 	 * one of our proxies is the client as far as we can trust. */
@@ -536,7 +499,7 @@ http_client_addr(const struct req *rq, const struct http_trusted *t)
 			s++;
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if (e > s && !http_trusted_has(t, s, (size_t)(e - s))) {
+		if (e > s && !cidr_list_match(trusted, s, (size_t)(e - s))) {
 			size_t n = (size_t)(e - s);
 
 			if (n >= sizeof(hop))

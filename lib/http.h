@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "board.h"
+#include "cidr.h"
 
 /* Request bodies above this are 413 (API.md: 65,536 allowed, 65,537 not). */
 #define HTTP_BODY_MAX_KIB 64
@@ -144,27 +145,13 @@ bool http_is_json_type(const char *content_type);
  */
 bool http_origin_ok(const struct req *r, bool https_only);
 
-/* The front servers whose X-Forwarded-For is believed: exact addresses. */
-struct http_trusted {
-	char **addrs;		/* NULL-terminated; NULL after cleanup */
-};
-
-/*
- * Reads the list of trusted proxies (the trusted_proxies setting):
- * addresses separated by spaces, tabs or commas; NULL is an empty list.
- * Addresses match as exact strings.
- */
-void http_trusted_init(struct http_trusted *t, const char *list);
-/* Frees the list; accepts a zeroed struct. */
-void http_trusted_cleanup(struct http_trusted *t);
-
 /*
  * The client's address: REMOTE_ADDR ("unknown" when absent), or, when that
- * is a trusted proxy, the right-most X-Forwarded-For hop that is not one
+ * is in trusted (NULL: none), the right-most X-Forwarded-For hop that is not one
  * (hops trimmed of spaces and tabs, empty ones skipped, cut to 63 bytes).
  * Borrowed from rq, or static until the next call.
  */
 const char *http_client_addr(const struct req *rq,
-    const struct http_trusted *t);
+    const struct cidr_list *trusted);
 
 #endif

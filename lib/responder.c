@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "drain.h"
 #include "fcgi-io.h"
 #include "log.h"
 #include "responder.h"
@@ -42,8 +43,9 @@ board_open(struct board *b, const char *name, char **errmsg)
 	b->cost.ops = (unsigned long long)b->conf.pwhash_ops;
 	b->cost.mem = (size_t)b->conf.pwhash_mem_kib * 1024;
 	(void)password_cost_check(&b->cost);
-	http_trusted_init(&b->trusted, b->conf.trusted_proxies);
-
+	rc = cidr_list_new(b->conf.trusted_proxies, &b->trusted, errmsg);
+	if (rc != BOARD_OK)
+		return rc;
 	rc = secret_source_new(&b->conf, &b->secrets, errmsg);
 	if (rc != BOARD_OK)
 		return rc;
@@ -56,7 +58,7 @@ board_open(struct board *b, const char *name, char **errmsg)
 void
 board_close(struct board *b)
 {
-	http_trusted_cleanup(&b->trusted);
+	cidr_list_free(b->trusted);
 	if (b->store != NULL)
 		store_close(b->store);
 	session_store_free(b->sessions);
@@ -100,14 +102,16 @@ health(struct board *b, struct resp *rs)
 {
 	bool sess = session_store_ping(b->sessions) == BOARD_OK;
 	bool store = store_ping(b->store) == BOARD_OK;
+	bool draining = drain_is_on(&b->conf);
 	char body[128];
 	int n;
 
 	n = snprintf(body, sizeof(body),
 	    "{\"status\":\"%s\",\"checks\":{\"sessions\":\"%s\","
-	    "\"store\":\"%s\"}}", sess && store ? "ok" : "down",
+	    "\"store\":\"%s\"}}", draining ? "draining" :
+	    sess && store ? "ok" : "down",
 	    sess ? "ok" : "down", store ? "ok" : "down");
-	resp_json(rs, sess && store ? 200 : 503, body, (size_t)n);
+	resp_json(rs, sess && store && !draining ? 200 : 503, body, (size_t)n);
 }
 
 void
@@ -215,10 +219,10 @@ responder_run(const char *name, const struct route *routes, int argc,
 	char *errmsg = NULL;
 	char prog[64];
 
-	(void)argc;
-	(void)argv;
 	snprintf(prog, sizeof(prog), "board-%s", name);
 	log_init(prog, LOG_INFO);
+	if (argc > 1)
+		return drain_command(prog, argc - 1, argv + 1);
 	cJSON_InitHooks(&hooks);
 	if (board_open(&b, prog, &errmsg) != BOARD_OK) {
 		fprintf(stderr, "%s: %s\n", prog, errmsg ? errmsg :
@@ -227,8 +231,7 @@ responder_run(const char *name, const struct route *routes, int argc,
 		board_close(&b);
 		return 1;
 	}
-	store_exit_prepare();
-	if (fcgi_io_init(store_exit_now) != BOARD_OK) {
+	if (fcgi_io_init() != BOARD_OK) {
 		fprintf(stderr, "%s: standard input is not a FastCGI socket; "
 		    "start it with spawn-fcgi or a front server\n", prog);
 		board_close(&b);

@@ -3,6 +3,7 @@
 #define BOARD_RESPONDER_H
 
 #include "board.h"
+#include "cidr.h"
 #include "conf.h"
 #include "http.h"
 #include "password.h"
@@ -18,7 +19,7 @@ struct board {
 	struct session_store *sessions;
 	struct secret_source *secrets;
 	struct password_cost cost;
-	struct http_trusted trusted;	/* for http_client_addr() */
+	struct cidr_list *trusted;	/* proxies whose X-Forwarded-For counts */
 };
 
 /*

@@ -102,28 +102,6 @@ mongo_global_init(void)
 }
 
 /*
- * libmongoc makes its counters file /dev/shm/mongoc-<pid> when it is
- * loaded (whichever backend is used), unless MONGOC_DISABLE_SHM is set,
- * and removes it at exit(), which a signal handler's _exit() skips.
- */
-static char mongo_shm_counters[64];
-
-void
-store_exit_prepare(void)
-{
-	if (getenv("MONGOC_DISABLE_SHM") == NULL)
-		snprintf(mongo_shm_counters, sizeof(mongo_shm_counters),
-		    "/dev/shm/mongoc-%u", (unsigned)getpid());
-}
-
-void
-store_exit_now(void)
-{
-	if (mongo_shm_counters[0] != '\0')
-		unlink(mongo_shm_counters);	/* async-signal-safe */
-}
-
-/*
  * The raw password of a mongodb:// URI: what sits between the first ':'
  * after the scheme and the last '@', or NULL. A malformed password may
  * hold '/' or '?' itself, so the last '@' anywhere is taken; scrubbing a

@@ -113,16 +113,6 @@ enum board_err store_sqlite_open(const struct conf *c, struct store *st,
 enum board_err store_mongo_open(const struct conf *c, struct store *st,
     char **errmsg);
 
-/*
- * For a process that leaves by _exit() from a signal handler, skipping
- * exit()'s clean-up: removes what the backends' libraries would remove at
- * exit() (libmongoc's /dev/shm counters file, which exists whichever
- * backend is open). store_exit_prepare() notes it, once at start-up;
- * store_exit_now() removes it and is async-signal-safe.
- */
-void store_exit_prepare(void);
-void store_exit_now(void);
-
 /* Makes a new id: 4 bytes of seconds then 8 random bytes, in hex. */
 void store_id_new(char out[STORE_ID_LEN + 1]);
 

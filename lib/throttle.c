@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 
 #include "board.h"
+#include "cidr.h"
 #include "redis.h"
 #include "throttle.h"
 
@@ -49,14 +50,16 @@ throttle_attempt(struct redis *r, const struct conf *c, const char *username,
 {
 	struct redis_cmds cmds;
 	redisReply *reply[1] = { NULL };
+	char key[CIDR_KEY_MAX];
 	enum board_err rc;
 
 	*retry_after = 0;
+	cidr_client_key(addr != NULL ? addr : "", key);	/* IPv6: its /64 */
 	redis_cmds_init(&cmds);
-	if (addr != NULL && addr[0] != '\0')
+	if (key[0] != '\0')
 		redis_cmds_add(&cmds, "EVAL %s 2 " THROTTLE_KEY_USER "%s "
 		    THROTTLE_KEY_ADDR "%s %ld %ld", throttle_attempt_lua,
-		    username, addr, c->login_max_failures, c->login_window);
+		    username, key, c->login_max_failures, c->login_window);
 	else
 		redis_cmds_add(&cmds, "EVAL %s 1 " THROTTLE_KEY_USER "%s "
 		    "%ld %ld", throttle_attempt_lua, username,
@@ -85,14 +88,17 @@ static const char throttle_succeeded_lua[] =
 enum board_err
 throttle_succeeded(struct redis *r, const char *username, const char *addr)
 {
+	char key[CIDR_KEY_MAX];
+
 	/*
 	 * Not idempotent with an address: resent, it would take back two
 	 * attempts. Without one, a DEL, which needs no EVAL either.
 	 */
-	if (addr != NULL && addr[0] != '\0')
+	cidr_client_key(addr != NULL ? addr : "", key);
+	if (key[0] != '\0')
 		return redis_command(r, "login clear", 0, "EVAL %s 2 "
 		    THROTTLE_KEY_USER "%s " THROTTLE_KEY_ADDR "%s",
-		    throttle_succeeded_lua, username, addr);
+		    throttle_succeeded_lua, username, key);
 	return redis_command(r, "login clear", REDIS_EXEC_IDEMPOTENT,
 	    "DEL " THROTTLE_KEY_USER "%s", username);
 }

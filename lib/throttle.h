@@ -7,8 +7,9 @@
 #include "redis.h"
 
 /*
- * Password attempts are counted per username and per client address (addr;
- * NULL or "" counts the username only), each count living for the window
+ * Password attempts are counted per username and per client address (addr,
+ * an IPv6 one by its /64: cidr_client_key(); NULL or "" counts the
+ * username only), each count living for the window
  * (BOARD_LOGIN_WINDOW) from its first attempt; a right password takes its
  * attempt back, so what stays counted are the failures. At the limit
  * (BOARD_LOGIN_MAX_FAILURES) on either, logins are refused (API.md 429).

@@ -10,9 +10,11 @@ STACK_PIDS=""
 # a killed process makes a later process with the same PID warn on stderr.
 export MONGOC_DISABLE_SHM=1
 
-# A free TCP port on 127.0.0.1.
+# stack_free_port [ADDR]: a free TCP port on ADDR (default 127.0.0.1; any
+# 127.x.y.z is loopback on Linux).
 stack_free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+	node -e 'const s=require("net").createServer();s.listen(0,process.argv[1],()=>{console.log(s.address().port);s.close()})' \
+		"${1:-127.0.0.1}"
 }
 
 # stack_wait DESCRIPTION SECONDS COMMAND...: retry COMMAND every 0.1 s.
@@ -55,15 +57,26 @@ stack_start_redis() {
 
 # stack_start_responders BUILDDIR RUNDIR [WORKERS]: the three responders,
 # each under spawn-fcgi + multiwatch on RUNDIR/<name>.sock. The environment
-# (REDIS_URL, BOARD_DB, ...) is theirs. Sets RESPONDER_PIDS (multiwatch).
+# (REDIS_URL, BOARD_DB, ...) is theirs; their drain file is BOARD_DRAIN_FILE,
+# else RUNDIR/drain, removed first (a starting host is not draining). Sets
+# RESPONDER_PIDS (multiwatch), STACK_BUILD and STACK_DRAIN_FILE.
+#
+# multiwatch -t 1000: a worker that exits within 1 s of its start counts as
+# a failed start (4 in a row and multiwatch gives up on it). The default,
+# 10 s, counted workers replaced by reloads less than 10 s apart too, and
+# the fifth such reload left the responder without workers.
 stack_start_responders() {
 	_build=$1 _run=$2 _workers=${3:-2}
 	mkdir -p "$_run"
 	RESPONDER_PIDS=""
+	STACK_BUILD=$_build
+	STACK_DRAIN_FILE=${BOARD_DRAIN_FILE:-$_run/drain}
+	rm -f "$STACK_DRAIN_FILE"
 	for _r in signup login posts; do
 		rm -f "$_run/$_r.sock"
+		BOARD_DRAIN_FILE=$STACK_DRAIN_FILE \
 		spawn-fcgi -n -s "$_run/$_r.sock" -M 0660 -- \
-			/usr/bin/multiwatch -f "$_workers" -s TERM -- \
+			/usr/bin/multiwatch -f "$_workers" -t 1000 -s TERM -- \
 			"$_build/fcgi/board-$_r" 2>>"$_run/responders.log" &
 		RESPONDER_PIDS="$RESPONDER_PIDS $!"
 		_stack_track $!
@@ -73,17 +86,18 @@ stack_start_responders() {
 	done
 }
 
-# stack_start_front lighttpd|nginx SRCDIR RUNDIR PORT: the front server on
-# 127.0.0.1:PORT, made from etc/ by rewriting the production paths.
+# stack_start_front lighttpd|nginx SRCDIR RUNDIR PORT [ADDR]: the front
+# server on ADDR:PORT (default 127.0.0.1), made from etc/ by rewriting the
+# production paths. Sets FRONT_PID and FRONT_KIND.
 stack_start_front() {
-	_front=$1 _src=$2 _run=$3 _port=$4
+	_front=$1 _src=$2 _run=$3 _port=$4 _addr=${5:-127.0.0.1}
 	case $_front in
 	lighttpd)
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
 			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
 			-e "s|^server.port = 80\$|server.port = $_port|" \
-			-e 's|^server.bind = .*|server.bind = "127.0.0.1"|' \
+			-e "s|^server.bind = .*|server.bind = \"$_addr\"|" \
 			-e '/^server.username/d' -e '/^server.groupname/d' \
 			-e '/^server.pid-file/d' \
 			-e "s|/var/log/lighttpd/board-error.log|$_run/front-error.log|" \
@@ -95,7 +109,7 @@ stack_start_front() {
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
 			-e "s|/etc/nginx/board-fastcgi-params|$_src/etc/nginx/board-fastcgi-params|g" \
-			-e "s|listen 80;|listen 127.0.0.1:$_port;|" \
+			-e "s|listen 80;|listen $_addr:$_port;|" \
 			-e "/listen \[::\]:80;/d" \
 			"$_src/etc/nginx/board.conf" >"$_run/nginx-site.conf"
 		# As root, nginx's workers would drop to nobody and lose access
@@ -129,10 +143,54 @@ EOF2
 		;;
 	esac
 	FRONT_PID=$!
+	FRONT_KIND=$_front
 	_stack_track $FRONT_PID
 	# Any HTTP answer will do: health may rightly be 503.
-	stack_wait "$_front on port $_port" 10 \
-		curl -sS -o /dev/null "http://127.0.0.1:$_port/api/health"
+	stack_wait "$_front on $_addr:$_port" 10 \
+		curl -sS -o /dev/null "http://$_addr:$_port/api/health"
+}
+
+# stack_drain: /api/health answers 503 "draining" for BOARD_DRAIN_SECONDS
+# (board.conf's drain_seconds), while everything else is served, so that a
+# load balancer takes the host out; returns when that time is up. Needs
+# stack_start_responders' STACK_BUILD and STACK_DRAIN_FILE.
+stack_drain() {
+	[ -n "${STACK_BUILD:-}" ] || return 0	# no responders yet
+	BOARD_DRAIN_FILE=$STACK_DRAIN_FILE "$STACK_BUILD/fcgi/board-posts" --drain
+}
+
+# stack_reload: what `systemctl reload` does: SIGUSR2 to each multiwatch,
+# whose workers finish the request in hand and are replaced.
+stack_reload() {
+	for _p in $RESPONDER_PIDS; do kill -USR2 "$_p" 2>/dev/null || :; done
+}
+
+# stack_stop_front_gracefully PID KIND [SECONDS]: the front server stops
+# accepting and finishes the requests it has (lighttpd: SIGINT, nginx:
+# SIGQUIT), within SECONDS (default 30), else it is killed.
+stack_stop_front_gracefully() {
+	_pid=$1 _kind=$2 _secs=${3:-30}
+	case $_kind in
+	nginx) kill -QUIT "$_pid" 2>/dev/null || : ;;
+	*) kill -INT "$_pid" 2>/dev/null || : ;;
+	esac
+	_i=0
+	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt $((_secs * 10)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -KILL "$_pid" 2>/dev/null || :
+	wait "$_pid" 2>/dev/null || :
+}
+
+# stack_stop_gracefully: the front server (FRONT_PID) first, finishing what
+# it has in flight, then stack_stop: the responders finish the request in
+# hand and exit, then the rest. Call stack_drain before it to leave a load
+# balancer first.
+stack_stop_gracefully() {
+	[ -n "${FRONT_PID:-}" ] &&
+		stack_stop_front_gracefully "$FRONT_PID" "${FRONT_KIND:-lighttpd}"
+	stack_stop
 }
 
 # stack_stop: TERM everything started, newest first, then KILL stragglers.

@@ -217,6 +217,29 @@ test_health(struct board *b, struct board *dead)
 	is_str(cJSON_GetStringValue(so), "ok", "  store ok");
 	cJSON_Delete(doc);
 
+	/* Draining (drain.h): health fails, every other request is served. */
+	char drain[300];
+	FILE *df;
+
+	snprintf(drain, sizeof(drain), "%s/drain", tmpdir);
+	df = fopen(drain, "w");
+	if (df != NULL)
+		fclose(df);
+	mkreq(&rq, "GET", "/api/health");
+	is_int(run(b, &rq, &rs), 503, "health: 503 while the drain file is");
+	doc = cJSON_ParseWithLength(rs.body.data, rs.body.len);
+	st = cJSON_GetObjectItemCaseSensitive(doc, "status");
+	ch = cJSON_GetObjectItemCaseSensitive(doc, "checks");
+	se = cJSON_GetObjectItemCaseSensitive(ch, "sessions");
+	is_str(cJSON_GetStringValue(st), "draining", "  status draining");
+	is_str(cJSON_GetStringValue(se), "ok", "  the checks still reported");
+	cJSON_Delete(doc);
+	mkreq(&rq, "GET", "/api/things");
+	is_int(run(b, &rq, &rs), 200, "  while other requests are served");
+	unlink(drain);
+	mkreq(&rq, "GET", "/api/health");
+	is_int(run(b, &rq, &rs), 200, "health: 200 once the file is gone");
+
 	mkreq(&rq, "HEAD", "/api/health");
 	is_int(run(b, &rq, &rs), 200, "health: HEAD is GET");
 
@@ -440,7 +463,7 @@ addr_is(struct board *b, const char *remote, const char *xff,
 	req_init(&rq);
 	set(&rq.remote_addr, remote);
 	set(&rq.forwarded_for, xff);
-	is_str(http_client_addr(&rq, &b->trusted), want, "client addr: %s",
+	is_str(http_client_addr(&rq, b->trusted), want, "client addr: %s",
 	    what);
 	req_reset(&rq);
 	buf_cleanup(&rq.body);
@@ -449,7 +472,7 @@ addr_is(struct board *b, const char *remote, const char *xff,
 static void
 test_client_addr(struct board *b)
 {
-	/* BOARD_TRUSTED_PROXIES="10.0.0.1 10.0.0.2,::1" */
+	/* BOARD_TRUSTED_PROXIES="10.0.0.1 10.0.0.2,::1 192.0.2.0/28" */
 	addr_is(b, "203.0.113.5", NULL, "203.0.113.5", "no XFF");
 	addr_is(b, "203.0.113.5", "1.2.3.4", "203.0.113.5",
 	    "untrusted REMOTE_ADDR ignores XFF");
@@ -469,6 +492,12 @@ test_client_addr(struct board *b)
 	    "a forged trusted hop on the left does not help");
 	addr_is(b, "10.0.0.1", "1.2.3.4, , ", "1.2.3.4", "empty hops skipped");
 	addr_is(b, "10.0.0.1", "2001:db8::5", "2001:db8::5", "IPv6 hop");
+	addr_is(b, "192.0.2.14", "1.2.3.4", "1.2.3.4",
+	    "inside a trusted range");
+	addr_is(b, "192.0.2.16", "1.2.3.4", "192.0.2.16",
+	    "just outside a trusted range");
+	addr_is(b, "192.0.2.3", "1.2.3.4, 192.0.2.9", "1.2.3.4",
+	    "trusted range hops skipped");
 	addr_is(b, NULL, "1.2.3.4", "unknown", "no REMOTE_ADDR");
 
 	struct buf x;
@@ -479,7 +508,7 @@ test_client_addr(struct board *b)
 	req_init(&rq);
 	set(&rq.remote_addr, "10.0.0.1");
 	rq.forwarded_for = buf_steal(&x);
-	const char *got = http_client_addr(&rq, &b->trusted);
+	const char *got = http_client_addr(&rq, b->trusted);
 	ok(got != NULL && strlen(got) < 300 && strspn(got, "a") == strlen(got),
 	    "client addr: a 300-byte hop is cut, not overflowed");
 	req_reset(&rq);
@@ -808,7 +837,10 @@ main(void)
 	setenv("BOARD_DB", path, 1);
 	snprintf(path, sizeof(path), "%s/session-secret", tmpdir);
 	setenv("SESSION_SECRET_FILE", path, 1);
-	setenv("BOARD_TRUSTED_PROXIES", "10.0.0.1 10.0.0.2,::1", 1);
+	setenv("BOARD_TRUSTED_PROXIES", "10.0.0.1 10.0.0.2,::1 192.0.2.0/28",
+	    1);
+	snprintf(path, sizeof(path), "%s/drain", tmpdir);
+	setenv("BOARD_DRAIN_FILE", path, 1);
 	setenv("BOARD_LOG_LEVEL", "err", 1);
 
 	if (ext != NULL && ext[0] != '\0') {

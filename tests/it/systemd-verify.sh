@@ -54,19 +54,23 @@ for name in $names; do
 	    tmpfilesdir="$tmp/tmpfiles.d" SPAWN_FCGI="$spawn_fcgi" \
 	    MULTIWATCH="$multiwatch" || gen_ok=no
 done
+sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board-drain.service.in" \
+    "$units/board-drain.service" boardexecdir="$builddir/fcgi" \
+    sysconfdir=/etc || gen_ok=no
 cp "$srcdir/systemd/board.target" "$units/" || gen_ok=no
 sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.tmpfiles.in" \
     "$tmp/tmpfiles.d/board.conf" localstatedir=/var sysconfdir=/etc || gen_ok=no
 sh "$srcdir/systemd/subst.sh" "$srcdir/systemd/board.sysusers.in" \
     "$tmp/sysusers.d/board.conf" localstatedir=/var || gen_ok=no
 
-echo "1..20"
+echo "1..23"
 check "units, tmpfiles.d and sysusers.d generated from the templates" \
     test "$gen_ok" = yes
 
-# 2-5. systemd-analyze verify: exit 0 and not a word of complaint (unknown
+# 2-6. systemd-analyze verify: exit 0 and not a word of complaint (unknown
 # keys and bad values are only warnings, with exit status 0).
-for unit in board-signup.service board-login.service board-posts.service board.target; do
+for unit in board-signup.service board-login.service board-posts.service \
+    board-drain.service board.target; do
 	out=$(cd "$units" && systemd-analyze verify --man=no "$unit" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && [ -z "$out" ]; then
@@ -77,10 +81,10 @@ for unit in board-signup.service board-login.service board-posts.service board.t
 	fi
 done
 
-# 6. Every absolute path an Exec line runs is an executable file: verify
+# 7. Every absolute path an Exec line runs is an executable file: verify
 # checks only the first word, not multiwatch or the responder after it.
 bad=""
-for name in $names; do
+for name in $names drain; do
 	for word in $(sed -n 's/^Exec[A-Za-z]*=[-+!@:]*//p' "$units/board-$name.service"); do
 		case $word in
 		/run/*|*.conf) ;;
@@ -95,23 +99,39 @@ else
 	diag "not executable:$bad"
 fi
 
-# 7. Stopping and reloading reach the workers the way the responders expect:
+# 8. Stopping and reloading reach the workers the way the responders expect:
 # multiwatch passes SIGTERM on (its default, SIGUSR1, would kill them on the
-# spot), and SIGUSR2 is what it forwards without shutting down.
+# spot), SIGUSR2 is what it forwards without shutting down, and workers
+# replaced by reloads are not taken for failed starts (-t 1000).
 grep_all() {
 	for name in $names; do
 		grep -q -e "$1" "$units/board-$name.service" || return 1
 	done
 }
-if grep_all '^ExecStart=.* -s TERM -- ' && grep_all '^KillMode=mixed$' &&
+if grep_all '^ExecStart=.* -t 1000 -s TERM -- ' && grep_all '^KillMode=mixed$' &&
     grep_all '^ExecReload=/bin/kill -USR2 \$MAINPID$'; then
 	ok 0 "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
 else
 	ok 1 "stop sends SIGTERM through multiwatch, reload sends SIGUSR2"
 fi
 
-# 8-10. Hardening, as systemd itself rates it (0 = locked down, 10 = none).
-for name in $names; do
+# 9. Stopping board.target drains first: board-drain.service is part of it,
+# ordered after the responders (so stopped before them), and runs --drain
+# on stop with 10 s by default, --undrain on start.
+d=$units/board-drain.service
+if grep -q '^Wants=board-drain.service$' "$units/board.target" &&
+    grep -q '^PartOf=board.target$' "$d" &&
+    grep -q '^After=board-signup.service board-login.service board-posts.service$' "$d" &&
+    grep -q '^ExecStop=.*/board-posts --drain$' "$d" &&
+    grep -q '^ExecStart=.*/board-posts --undrain$' "$d" &&
+    grep -q '^Environment=BOARD_DRAIN_SECONDS=10$' "$d"; then
+	ok 0 "board.target drains (board-drain.service) before the responders stop"
+else
+	ok 1 "board.target drains (board-drain.service) before the responders stop"
+fi
+
+# 10-13. Hardening, as systemd itself rates it (0 = locked down, 10 = none).
+for name in $names drain; do
 	out=$(cd "$units" && systemd-analyze security --offline=yes --no-pager \
 	    "board-$name.service" 2>&1)
 	level=$(printf '%s\n' "$out" |
@@ -125,7 +145,7 @@ for name in $names; do
 	fi
 done
 
-# 11-15. sysusers.d and tmpfiles.d on a scratch root: the board user, the
+# 14-18. sysusers.d and tmpfiles.d on a scratch root: the board user, the
 # socket folder nginx (group www-data) can enter, the private state folder.
 root=$tmp/root
 mkdir -p "$root/etc/board"
