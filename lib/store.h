@@ -87,8 +87,9 @@ struct store_ops {
 	    const char *author_name, const char *title, size_t title_len,
 	    const char *content, size_t content_len, int64_t now_ms,
 	    struct post *out);
-	/* BOARD_ENOTFOUND (also for a malformed id). primary: read one's
-	 * own write (no replica). */
+	/* BOARD_ENOTFOUND (also for a malformed id). primary: read the
+	 * primary only (author checks); else the URI's read preference,
+	 * then the primary when a lagging replica lacks it. */
 	enum board_err (*post_find)(void *impl, const char *id, bool primary,
 	    struct post *out);
 	/* Sets the fields given (NULL = keep) and updated = now; returns the
