@@ -321,6 +321,22 @@ password_needs_rehash(const struct password_cost *cost, const char *hash)
 	return h.m < cost->mem / 1024 || h.t < cost->ops;
 }
 
+bool
+password_is_costlier(const struct password_cost *cost, const char *hash)
+{
+	struct hash_info h;
+
+	hash_parse(hash, &h);
+	if (h.kind == HASH_BCRYPT)
+		return h.cost > bcrypt_cost_of(cost);
+	if (h.kind != HASH_ARGON2ID && h.kind != HASH_ARGON2I)
+		return false;
+	/* libsodium computes the lanes one after another: time goes with
+	 * memory times passes, whatever p says. */
+	return (double)h.m * (double)h.t >
+	    (double)(cost->mem / 1024) * (double)cost->ops;
+}
+
 /*
  * The per-process state of password_login_verify(): a dummy hash of each
  * scheme at the configured cost, and the floor. Made on the first login

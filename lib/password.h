@@ -70,6 +70,15 @@ bool password_needs_rehash(const struct password_cost *cost,
     const char *hash);
 
 /*
+ * true when verifying hash costs more than the configured cost of its
+ * scheme (bcrypt: a higher cost; Argon2: more memory times passes): such a
+ * user's failed logins take longer than the floor below, and so tell that
+ * the user exists. board-admin check counts them.
+ */
+bool password_is_costlier(const struct password_cost *cost,
+    const char *hash);
+
+/*
  * The password check of a login, timed so that it does not tell which
  * users exist. hash NULL: the username is unknown, and a dummy hash of the
  * configured scheme is verified instead. A failed check (unknown user,

@@ -17,8 +17,8 @@ struct user {
 	char *username;
 	char *pwhash;
 	/* When it was made: SQLite's created_ms; in MongoDB board's own
-	 * optional createdAt, else the ObjectId's second. Only the scan and
-	 * find-by-id functions below fill it. */
+	 * optional createdAt, else the ObjectId's second. user_create
+	 * leaves it 0. */
 	int64_t created_ms;
 };
 

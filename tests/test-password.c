@@ -316,6 +316,14 @@ test_rehash_schemes(void)
 	    "  less memory than configured is rehashed");
 	password_hash(&bcrypt4, "x1234567", 8, h);
 	ok(!password_needs_rehash(&bcrypt4, h), "a fresh bcrypt hash is current");
+	ok(password_is_costlier(&bcrypt4, bcryptjs_2b) &&
+	    !password_is_costlier(&bcrypt5, bcryptjs_2b),
+	    "bcrypt cost 5 is costlier than 4, not than 5");
+	ok(password_is_costlier(&cheap, node_argon2id_p2) &&
+	    !password_is_costlier(&argon_t1_8m, node_argon2id_p2),
+	    "argon2id m=2048 t=2 is costlier than m=8 t=1, not than m=8192");
+	ok(!password_is_costlier(&cheap, "garbage"),
+	    "an unreadable hash is not");
 }
 
 static void
