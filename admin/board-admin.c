@@ -28,6 +28,8 @@
 #define EXIT_USAGE 2
 /* Documents per batch: one scan, one insert (one SQLite transaction). */
 #define COPY_BATCH 500
+/* The store timeout of board-admin, unless the configuration's is longer. */
+#define ADMIN_TIMEOUT_MS 10000
 
 static const char usage_text[] =
 "usage: board-admin [-c FILE] [-s STORE] [-v] COMMAND [ARGS]\n"
@@ -195,8 +197,10 @@ open_spec(const struct spec *sp, const struct conf *base, bool must_exist)
 	char *err = NULL, *name = spec_name(sp);
 
 	conf_init(&c);
-	c.store_timeout_ms = base != NULL ? base->store_timeout_ms :
-	    c.store_timeout_ms;
+	/* A batch tool: a batch of 500 may take longer than a request. */
+	c.store_timeout_ms = ADMIN_TIMEOUT_MS;
+	if (base != NULL && base->store_timeout_ms > c.store_timeout_ms)
+		c.store_timeout_ms = base->store_timeout_ms;
 	free(c.mongodb_uri);
 	free(c.db_path);
 	c.mongodb_uri = sp->uri != NULL ? xstrdup(sp->uri) : NULL;
@@ -274,7 +278,36 @@ str_eq(const char *a, const char *b)
 	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
 }
 
-/* A user TO already has under its id: the same, or a conflict. */
+/* u (FROM) against t, what TO holds under the same id. */
+static void
+copy_user_compare(struct copy *cp, const struct user *u, const struct user *t)
+{
+	char why[64];
+
+	if (str_eq(t->username, u->username) && str_eq(t->pwhash, u->pwhash) &&
+	    t->created_ms == u->created_ms) {
+		cp->same++;
+		return;
+	}
+	snprintf(why, sizeof(why), "TO holds another %s",
+	    !str_eq(t->username, u->username) ? "username" :
+	    !str_eq(t->pwhash, u->pwhash) ? "password hash" : "creation time");
+	copy_conflict(cp, "user", u->id, why);
+}
+
+static void
+copy_post_compare(struct copy *cp, const struct post *p, const struct post *t)
+{
+	if (str_eq(t->title, p->title) && str_eq(t->content, p->content) &&
+	    strcmp(t->author_id, p->author_id) == 0 &&
+	    t->created_ms == p->created_ms && t->updated_ms == p->updated_ms)
+		cp->same++;
+	else
+		copy_conflict(cp, "post", p->id, "TO holds another version");
+}
+
+/* An insert that met a user after all (its username taken, or written
+ * meanwhile): look it up by id to tell which. */
 static enum board_err
 copy_user_exists(struct copy *cp, const struct user *u)
 {
@@ -284,25 +317,16 @@ copy_user_exists(struct copy *cp, const struct user *u)
 
 	user_init(&t);
 	rc = store_user_find_by_id(cp->to, u->id, &t);
-	if (rc == BOARD_OK && str_eq(t.username, u->username) &&
-	    str_eq(t.pwhash, u->pwhash) && t.created_ms == u->created_ms) {
-		cp->same++;
-	} else if (rc == BOARD_OK) {
-		snprintf(why, sizeof(why), "TO holds another %s",
-		    !str_eq(t.username, u->username) ? "username" :
-		    !str_eq(t.pwhash, u->pwhash) ? "password hash" :
-		    "creation time");
-		copy_conflict(cp, "user", u->id, why);
+	if (rc == BOARD_OK) {
+		copy_user_compare(cp, u, &t);
 	} else if (rc == BOARD_ENOTFOUND) {
 		snprintf(why, sizeof(why), "the username %s belongs to "
 		    "another user in TO", u->username);
 		copy_conflict(cp, "user", u->id, why);
-	} else {
-		user_cleanup(&t);
-		return rc;
+		rc = BOARD_OK;
 	}
 	user_cleanup(&t);
-	return BOARD_OK;
+	return rc;
 }
 
 static enum board_err
@@ -313,42 +337,124 @@ copy_post_exists(struct copy *cp, const struct post *p)
 
 	post_init(&t);
 	rc = store_post_find(cp->to, p->id, true, &t);
-	if (rc == BOARD_OK && str_eq(t.title, p->title) &&
-	    str_eq(t.content, p->content) &&
-	    strcmp(t.author_id, p->author_id) == 0 &&
-	    t.created_ms == p->created_ms && t.updated_ms == p->updated_ms) {
-		cp->same++;
-	} else if (rc == BOARD_OK) {
-		copy_conflict(cp, "post", p->id, "TO holds another version");
-	} else {
-		post_cleanup(&t);
-		return rc;
-	}
+	if (rc == BOARD_OK)
+		copy_post_compare(cp, p, &t);
 	post_cleanup(&t);
-	return BOARD_OK;
+	return rc;
+}
+
+/*
+ * What TO holds with ids in (after, last], in id order, into win: a scan
+ * of TO beside the scan of FROM (a merge of two id-ordered walks), so a
+ * second copy reads TO once instead of asking for each document, and
+ * inserts only what is missing.
+ */
+static enum board_err
+to_users_between(struct store *to, const char *after, const char *last,
+    struct user_list *win)
+{
+	struct user_list t;
+	char a[STORE_ID_LEN + 1];
+	enum board_err rc;
+	bool more = true;
+
+	snprintf(a, sizeof(a), "%s", after);
+	user_list_init(&t);
+	while (more) {
+		if ((rc = store_user_scan(to, a, COPY_BATCH, &t)) != BOARD_OK)
+			break;
+		more = t.n == COPY_BATCH;
+		if (t.n > 0)	/* before the moves below empty them */
+			memcpy(a, t.v[t.n - 1].id, sizeof(a));
+		for (size_t i = 0; i < t.n; i++) {
+			if (strcmp(t.v[i].id, last) > 0) {
+				more = false;
+				break;
+			}
+			win->v = xrealloc(win->v, (win->n + 1) *
+			    sizeof(*win->v));
+			win->v[win->n++] = t.v[i];
+			user_init(&t.v[i]);
+		}
+		user_list_cleanup(&t);
+	}
+	user_list_cleanup(&t);
+	return rc;
+}
+
+static enum board_err
+to_posts_between(struct store *to, const char *after, const char *last,
+    struct post_list *win)
+{
+	struct post_list t;
+	char a[STORE_ID_LEN + 1];
+	enum board_err rc;
+	bool more = true;
+
+	snprintf(a, sizeof(a), "%s", after);
+	post_list_init(&t);
+	while (more) {
+		if ((rc = store_post_scan(to, a, COPY_BATCH, &t)) != BOARD_OK)
+			break;
+		more = t.n == COPY_BATCH;
+		if (t.n > 0)	/* before the moves below empty them */
+			memcpy(a, t.v[t.n - 1].id, sizeof(a));
+		for (size_t i = 0; i < t.n; i++) {
+			if (strcmp(t.v[i].id, last) > 0) {
+				more = false;
+				break;
+			}
+			win->v = xrealloc(win->v, (win->n + 1) *
+			    sizeof(*win->v));
+			win->v[win->n++] = t.v[i];
+			post_init(&t.v[i]);
+		}
+		post_list_cleanup(&t);
+	}
+	post_list_cleanup(&t);
+	return rc;
 }
 
 static enum board_err
 copy_users(struct copy *cp)
 {
-	struct user_list l;
+	struct user_list l, win;
+	struct user ins[COPY_BATCH];
+	size_t at[COPY_BATCH];
 	enum board_err each[COPY_BATCH], rc;
 	char after[STORE_ID_LEN + 1] = "";
 
 	user_list_init(&l);
+	user_list_init(&win);
 	for (;;) {
+		size_t j = 0, m = 0;
+
 		rc = store_user_scan(cp->from, after, COPY_BATCH, &l);
 		if (rc != BOARD_OK || l.n == 0)
 			break;
-		rc = store_user_insert(cp->to, l.v, l.n, each);
-		for (size_t i = 0; rc == BOARD_OK && i < l.n; i++) {
-			if (each[i] == BOARD_OK)
+		user_list_cleanup(&win);
+		rc = to_users_between(cp->to, after, l.v[l.n - 1].id, &win);
+		if (rc != BOARD_OK)
+			break;
+		for (size_t i = 0; i < l.n; i++) {
+			while (j < win.n && strcmp(win.v[j].id, l.v[i].id) < 0)
+				j++;
+			if (j < win.n && strcmp(win.v[j].id, l.v[i].id) == 0) {
+				copy_user_compare(cp, &l.v[i], &win.v[j]);
+				continue;
+			}
+			at[m] = i;
+			ins[m++] = l.v[i];	/* borrowed */
+		}
+		rc = m > 0 ? store_user_insert(cp->to, ins, m, each) : BOARD_OK;
+		for (size_t k = 0; rc == BOARD_OK && k < m; k++) {
+			if (each[k] == BOARD_OK)
 				cp->copied_users++;
-			else if (each[i] == BOARD_EEXIST)
-				rc = copy_user_exists(cp, &l.v[i]);
+			else if (each[k] == BOARD_EEXIST)
+				rc = copy_user_exists(cp, &l.v[at[k]]);
 			else
-				copy_conflict(cp, "user", l.v[i].id,
-				    board_strerror(each[i]));
+				copy_conflict(cp, "user", l.v[at[k]].id,
+				    board_strerror(each[k]));
 		}
 		if (rc != BOARD_OK)
 			break;
@@ -356,6 +462,7 @@ copy_users(struct copy *cp)
 		cp->users_done += (int64_t)l.n;
 		copy_progress(cp, false);
 	}
+	user_list_cleanup(&win);
 	user_list_cleanup(&l);
 	return rc;
 }
@@ -363,30 +470,51 @@ copy_users(struct copy *cp)
 static enum board_err
 copy_posts(struct copy *cp)
 {
-	struct post_list l;
+	struct post_list l, win;
+	struct post ins[COPY_BATCH];
+	size_t at[COPY_BATCH];
 	enum board_err each[COPY_BATCH], rc;
 	char after[STORE_ID_LEN + 1] = "";
 	char why[96];
 
 	post_list_init(&l);
+	post_list_init(&win);
 	for (;;) {
+		size_t j = 0, m = 0;
+
 		rc = store_post_scan(cp->from, after, COPY_BATCH, &l);
 		if (rc != BOARD_OK || l.n == 0)
 			break;
-		rc = store_post_insert(cp->to, l.v, l.n, each);
-		for (size_t i = 0; rc == BOARD_OK && i < l.n; i++) {
-			if (each[i] == BOARD_OK) {
+		post_list_cleanup(&win);
+		rc = to_posts_between(cp->to, after, l.v[l.n - 1].id, &win);
+		if (rc != BOARD_OK)
+			break;
+		for (size_t i = 0; i < l.n; i++) {
+			while (j < win.n && strcmp(win.v[j].id, l.v[i].id) < 0)
+				j++;
+			if (j < win.n && strcmp(win.v[j].id, l.v[i].id) == 0) {
+				copy_post_compare(cp, &l.v[i], &win.v[j]);
+				continue;
+			}
+			at[m] = i;
+			ins[m++] = l.v[i];	/* borrowed */
+		}
+		rc = m > 0 ? store_post_insert(cp->to, ins, m, each) : BOARD_OK;
+		for (size_t k = 0; rc == BOARD_OK && k < m; k++) {
+			const struct post *p = &l.v[at[k]];
+
+			if (each[k] == BOARD_OK) {
 				cp->copied_posts++;
-			} else if (each[i] == BOARD_EEXIST) {
-				rc = copy_post_exists(cp, &l.v[i]);
-			} else if (each[i] == BOARD_ENOTFOUND) {
+			} else if (each[k] == BOARD_EEXIST) {
+				rc = copy_post_exists(cp, p);
+			} else if (each[k] == BOARD_ENOTFOUND) {
 				snprintf(why, sizeof(why), "its author %s is "
-				    "not in TO", l.v[i].author_id[0] != '\0' ?
-				    l.v[i].author_id : "(none)");
-				copy_conflict(cp, "post", l.v[i].id, why);
+				    "not in TO", p->author_id[0] != '\0' ?
+				    p->author_id : "(none)");
+				copy_conflict(cp, "post", p->id, why);
 			} else {
-				copy_conflict(cp, "post", l.v[i].id,
-				    board_strerror(each[i]));
+				copy_conflict(cp, "post", p->id,
+				    board_strerror(each[k]));
 			}
 		}
 		if (rc != BOARD_OK)
@@ -395,6 +523,7 @@ copy_posts(struct copy *cp)
 		cp->posts_done += (int64_t)l.n;
 		copy_progress(cp, false);
 	}
+	post_list_cleanup(&win);
 	post_list_cleanup(&l);
 	return rc;
 }
@@ -414,7 +543,6 @@ cmd_copy(int argc, char **argv)
 	memset(&cp, 0, sizeof(cp));
 	memset(&from, 0, sizeof(from));
 	memset(&to, 0, sizeof(to));
-	conf_init(&c);
 	if (argc >= 2 && strcmp(argv[1], "-q") == 0) {
 		quiet = true;
 		argc--;
@@ -427,6 +555,7 @@ cmd_copy(int argc, char **argv)
 		return usage("copy: FROM and TO are sqlite:PATH or mongodb:// "
 		    "URIs");
 	}
+	conf_init(&c);
 	fname = spec_name(&from);
 	tname = spec_name(&to);
 	if (spec_same(&from, &to)) {
