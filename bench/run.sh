@@ -406,7 +406,7 @@ ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
 }
 row() {	# row NAME LABEL [TARGET]
 	local flag=
-	[ "${rps[$1]}" != - ] || return 0
+	[ "${rps[$1]:--}" != - ] || return 0
 	[ "${bad[$1]}${errs[$1]}" = 00 ] ||
 		flag=" (${bad[$1]} bad status, ${errs[$1]} socket errors)"
 	printf '| %s | %s | %s | %s | %s |%s\n' "$2" "${rps[$1]}" \
