@@ -358,6 +358,23 @@ mongo_get_ms(const bson_t *doc, const char *key)
 	return 0;
 }
 
+/* Every find this process sent (store_mongo_finds()). */
+static uint64_t mongo_finds;
+
+uint64_t
+store_mongo_finds(void)
+{
+	return mongo_finds;
+}
+
+static mongoc_cursor_t *
+mongo_find(mongoc_collection_t *coll, const bson_t *filter,
+    const bson_t *opts, const mongoc_read_prefs_t *prefs)
+{
+	mongo_finds++;
+	return mongoc_collection_find_with_opts(coll, filter, opts, prefs);
+}
+
 static bool
 mongo_has(const bson_t *doc, const char *key)
 {
@@ -531,7 +548,7 @@ mongo_find_one(struct store_mongo *sm, mongoc_collection_t *coll,
 		return rc;
 	rc = BOARD_ENOTFOUND;
 	opts = BCON_NEW("limit", BCON_INT64(1));
-	cur = mongoc_collection_find_with_opts(coll, filter, opts, prefs);
+	cur = mongo_find(coll, filter, opts, prefs);
 	if (mongoc_cursor_next(cur, &doc))
 		rc = conv(doc, out);
 	else if (mongoc_cursor_error(cur, &e))
@@ -686,7 +703,7 @@ mongo_fill_authors_once(struct store_mongo *sm, struct post *v, size_t n,
 	}
 	/* The names only: never carry password hashes about. */
 	opts = BCON_NEW("projection", "{", "username", BCON_INT32(1), "}");
-	cur = mongoc_collection_find_with_opts(sm->users, &filter, opts, prefs);
+	cur = mongo_find(sm->users, &filter, opts, prefs);
 	while (mongoc_cursor_next(cur, &doc)) {
 		char *name;
 
@@ -908,7 +925,7 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 	opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(-1),
 	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
 	/* NULL read prefs: a listing may come from a replica. */
-	cur = mongoc_collection_find_with_opts(sm->posts, filter, opts, NULL);
+	cur = mongo_find(sm->posts, filter, opts, NULL);
 	while (l.n < (size_t)limit && mongoc_cursor_next(cur, &doc)) {
 		/* Grow as documents come: limit is a bound, not a size. */
 		if (l.n == cap) {
@@ -984,7 +1001,7 @@ mongo_scan_open(struct store_mongo *sm, mongoc_collection_t *coll,
 	}
 	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
 	    "limit", BCON_INT64(limit));
-	cur = mongoc_collection_find_with_opts(coll, filter, opts, sm->primary);
+	cur = mongo_find(coll, filter, opts, sm->primary);
 	bson_destroy(opts);
 	bson_destroy(filter);
 	return cur;
@@ -1472,7 +1489,7 @@ mongo_sample_old(struct store_mongo *sm, mongoc_collection_t *coll,
 		bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(dir),
 		    "}", "limit", BCON_INT64(1), "projection", "{",
 		    new_key, BCON_INT32(1), old_key, BCON_INT32(1), "}");
-		mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll,
+		mongoc_cursor_t *cur = mongo_find(coll,
 		    filter, opts, sm->primary);
 		const bson_t *doc;
 
@@ -1705,7 +1722,7 @@ mongo_migrate_coll(struct store_mongo *sm, mongoc_collection_t *coll,
 		    "}");
 		opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
 		    "limit", BCON_INT64(MIGRATE_BATCH));
-		cur = mongoc_collection_find_with_opts(coll, filter, opts,
+		cur = mongo_find(coll, filter, opts,
 		    sm->primary);
 		while (n < MIGRATE_BATCH && mongoc_cursor_next(cur, &doc)) {
 			if (!bson_iter_init_find(&it, doc, "_id") ||

@@ -33,6 +33,10 @@ enum board_err store_mongo_find_fallback(const mongoc_read_prefs_t *prefs,
     const mongoc_read_prefs_t *primary, store_mongo_find_fn *find,
     void *arg);
 
+/* How many finds this process has sent, for tests (one per page of posts
+ * and one for the page's authors, never one per post). */
+uint64_t store_mongo_finds(void);
+
 /* What migrate-layout did. */
 struct store_mongo_migration {
 	int64_t users;		/* pwhash moved to password */

@@ -699,6 +699,56 @@ test_mongoose_indexes(void)
 	mongoc_client_destroy(cl);
 }
 
+/* A page names its authors with one query, whatever their number. */
+static void
+test_one_author_query(void)
+{
+	struct store *st;
+	struct user u[5];
+	struct post p[20];
+	struct post_list l;
+	char *err;
+	uint64_t before;
+	int named = 1, made = 1;
+
+	if (open_uri(test_uri, 2000, &st, &err) != BOARD_OK) {
+		ok(0, "open: %s", err != NULL ? err : "?");
+		free(err);
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "page%d", i);
+		user_init(&u[i]);
+		made &= store_user_create(st, tagged(n), "h", &u[i]) == BOARD_OK;
+	}
+	/* Far in the future, so they are the first page. */
+	for (int i = 0; i < 20; i++) {
+		post_init(&p[i]);
+		made &= store_post_create(st, u[i % 5].id, u[i % 5].username,
+		    "t", 1, "c", 1, INT64_C(253402300799000) - i, &p[i]) ==
+		    BOARD_OK;
+	}
+	ok(made, "20 posts by 5 authors");
+	post_list_init(&l);
+	before = store_mongo_finds();
+	is_int(store_post_list(st, NULL, 20, &l), BOARD_OK, "list them");
+	is_int((long long)(store_mongo_finds() - before), 2,
+	    "  in two finds: the page, then its 5 authors with one $in");
+	for (size_t i = 0; i < l.n && i < 20; i++)
+		named &= strcmp(l.v[i].author_name, p[i].author_name) == 0;
+	ok(l.n == 20 && named, "  every post named by its author");
+	post_list_cleanup(&l);
+	for (int i = 0; i < 20; i++) {
+		store_post_delete(st, p[i].id);
+		post_cleanup(&p[i]);
+	}
+	for (int i = 0; i < 5; i++)
+		user_cleanup(&u[i]);
+	store_close(st);
+}
+
 static void
 test_unreachable_at_start(void)
 {
@@ -880,6 +930,7 @@ main(void)
 	test_shared_server();
 	test_documentdb_options();
 	test_read_fallback();
+	test_one_author_query();
 	test_old_layout();
 	test_mongoose_indexes();
 	test_unreachable_at_start();
