@@ -647,8 +647,8 @@ cmd_migrate(int argc, char **argv)
 	}
 	name = spec_name(&sp);
 	if (sp.uri == NULL) {
-		status = fail("migrate-layout: %s: SQLite keeps its own tables; "
-		    "there is nothing to migrate", name);
+		status = fail("migrate-layout: %s: SQLite keeps its own "
+		    "tables; there is nothing to migrate", name);
 		goto out;
 	}
 	free(c.mongodb_uri);

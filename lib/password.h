@@ -25,8 +25,8 @@ enum password_scheme {
 struct password_cost {
 	unsigned long long ops;	/* Argon2 t */
 	size_t mem;		/* bytes */
-	enum password_scheme scheme;	/* of new hashes */
-	int bcrypt_cost;	/* log2 rounds, 4..31; 0 = PASSWORD_BCRYPT_COST */
+	enum password_scheme scheme; /* of new hashes */
+	int bcrypt_cost;	/* log2 rounds 4..31; 0: PASSWORD_BCRYPT_COST */
 };
 
 /* Fills cost from the settings (pwhash_*, password_hash, bcrypt_cost). */

@@ -54,6 +54,9 @@ trap 'exit 1' INT TERM HUP
 it_test_env
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export BOARD_LOGIN_MAX_FAILURES=1000
+# jongodb holding 10,000 posts answers createIndexes and listings slowly on
+# a busy machine: more than the default 2 s, not a fault here.
+export BOARD_STORE_TIMEOUT_MS=15000
 RUN=$IT_TMP/run
 stack_start_redis "$IT_TMP/redis" || bail "redis-server did not start"
 mongo_start "$IT_TMP" || bail "jongodb did not start"
