@@ -321,6 +321,14 @@ check "the same API answers after the round trip, the session included" \
     cmp "$IT_TMP/api-sqlite" "$IT_TMP/api-back"
 login copy_b password-copy_b
 is "$STATUS" 200 "a copied user logs in with the same password"
+# A bcryptjs hash on SQLite: verified, then moved to the configured Argon2id.
+BH=$(cd "$IT_TMP" && NODE_PATH=$node_modules node -e \
+    'console.log(require("bcryptjs").hashSync("bcrypt-on-sqlite", 10))')
+sqlite3 "$BOARD_DB" "UPDATE users SET pwhash = '$BH' WHERE username = 'copy_c'"
+login copy_c bcrypt-on-sqlite
+is "$STATUS" 200 "on SQLite, a user with a bcryptjs hash logs in"
+like "$(sqlite3 "$BOARD_DB" "SELECT pwhash FROM users WHERE username = 'copy_c'")" \
+    '^\$argon2id\$' "  and is rehashed to Argon2id"
 
 # A conflict is reported, never overwritten.
 VICTIM=$(sqlite3 "$IT_TMP/back.db" "SELECT id FROM posts ORDER BY id LIMIT 1")
