@@ -17,14 +17,17 @@
 # Figures: requests/s and latency p50/p99 from wrk for list 20 posts, read
 # one post, me (with a cookie), create a post, sign up, log in, and the
 # ceiling; ratios to the ceiling; peak RSS (VmHWM) of every board-* worker
-# after the runs. A Markdown report is printed at the end and saved with
+# after the runs. Local mode adds a login whose stored hash is bcrypt at
+# cost 10 (the Node auth service's; board-login restarted with
+# BOARD_PASSWORD_HASH=bcrypt so it stays bcrypt) and board-admin copy of
+# the store the runs filled, in posts per second. A Markdown report is printed at the end and saved with
 # wrk's raw output under $BENCH_RESULTS (default bench/results/, ignored
 # by git).
 #
 # Settings (environment): BENCH_DURATION seconds per figure (10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS processes per
 # responder (2, as script/server), BENCH_POSTS seeded (200), BENCH_ONLY
-# (figures to run, e.g. "me ceiling"; default all).
+# (figures to run, e.g. "me ceiling login-bcrypt copy"; default all).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -281,6 +284,54 @@ bench_run create create.lua "$base"
 bench_run signup signup.lua "$base"
 bench_run login login.lua "$base"
 
+# --- A login whose hash is bcrypt, cost 10 (local mode). ---
+# board-login alone is restarted with BOARD_PASSWORD_HASH=bcrypt: the first
+# login rehashes the user's Argon2id hash to bcrypt, and every later one
+# verifies bcrypt (the configured scheme and cost: no rehash), as logins
+# of the Node services' users do while both run side by side.
+want() { case " ${only:-$1} " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ $local_mode = 1 ] && want login-bcrypt; then
+	set -- $board_pids	# signup login posts (stack_start_responders)
+	kill -TERM "$2"
+	stack_wait "board-login to stop" 10 sh -c "! kill -0 $2"
+	rm -f "$run/login.sock"
+	BOARD_PASSWORD_HASH=bcrypt BOARD_BCRYPT_COST=10 spawn-fcgi -n \
+		-s "$run/login.sock" -M 0660 -- /usr/bin/multiwatch \
+		-f "$workers" -s TERM -- "$build/fcgi/board-login" \
+		2>>"$run/responders.log" &
+	_stack_track $!
+	board_pids="$1 $! $3"
+	stack_wait "board-login socket" 10 test -S "$run/login.sock"
+	stack_wait "a bcrypt login" 10 sh -c "curl -sf -o /dev/null \
+		-H 'Content-Type: application/json' --data-binary \
+		'{\"username\":\"$user\",\"password\":\"$password\"}' \
+		$base/api/auth/login"
+	bench_run login-bcrypt login.lua "$base"
+fi
+
+# --- board-admin copy of the filled store (local mode), posts/s. ---
+declare -A copy_rate=() copy_posts=()
+copy_run() {	# copy_run NAME FROM TO
+	local out
+	out=$("$build/admin/board-admin" copy -q "$2" "$3" 2>&1) || {
+		echo "bench: board-admin copy failed: $out" >&2
+		exit 1
+	}
+	copy_posts[$1]=$(sed -n 's/.* \([0-9]*\) posts in .*/\1/p' <<<"$out")
+	copy_rate[$1]=$(sed -n 's/.*(\([0-9]*\) posts\/s).*/\1/p' <<<"$out")
+	echo "       $1: ${copy_posts[$1]} posts, ${copy_rate[$1]} posts/s"
+}
+if [ $local_mode = 1 ] && want copy; then
+	echo "bench: board-admin copy"
+	if [ $mongo = 1 ]; then
+		copy_run "MongoDB -> SQLite" "$MONGODB_URI" "sqlite:$tmp/copy.db"
+		copy_run "SQLite -> MongoDB" "sqlite:$tmp/copy.db" \
+			"${MONGODB_URI%/*}/benchcopy"
+	else
+		copy_run "SQLite -> SQLite" "sqlite:$BOARD_DB" "sqlite:$tmp/copy.db"
+	fi
+fi
+
 # --- Peak RSS of every responder process, after the runs. ---
 # VmHWM is the process's peak resident set since it started.
 rss_rows=""
@@ -333,6 +384,9 @@ done
 restarts=
 if [ $local_mode = 1 ]; then
 	restarts=$(($(grep -c ' ready ' "$run/responders.log" || :) - 3 * workers))
+	# board-login restarted on purpose for the bcrypt login.
+	[ -z "${rps[login-bcrypt]:-}" ] || [ "${rps[login-bcrypt]}" = - ] ||
+		restarts=$((restarts - workers))
 fi
 
 # --- The report. ---
@@ -352,7 +406,7 @@ ratio() {	# ratio NAME TARGET_PERCENT: "nn %" and whether the target is met
 }
 row() {	# row NAME LABEL [TARGET]
 	local flag=
-	[ "${rps[$1]}" != - ] || return 0
+	[ "${rps[$1]:--}" != - ] || return 0
 	[ "${bad[$1]}${errs[$1]}" = 00 ] ||
 		flag=" (${bad[$1]} bad status, ${errs[$1]} socket errors)"
 	printf '| %s | %s | %s | %s | %s |%s\n' "$2" "${rps[$1]}" \
@@ -378,13 +432,23 @@ row() {	# row NAME LABEL [TARGET]
 	row create "create (POST /api/posts)"
 	row signup "sign up (POST /api/auth/signup, Argon2id)" -
 	row login "log in (POST /api/auth/login, Argon2id)" -
+	row login-bcrypt "log in, bcrypt hash (cost 10)" -
 	echo
+	if [ ${#copy_rate[@]} -gt 0 ]; then
+		echo "| board-admin copy | posts | posts/s |"
+		echo "| --- | ---: | ---: |"
+		for n in "${!copy_rate[@]}"; do
+			echo "| $n | ${copy_posts[$n]} | ${copy_rate[$n]} |"
+		done
+		echo
+	fi
 	if [ ${#cpu[@]} -gt 0 ]; then
 		echo "CPU time per request, µs (user + system, from /proc; wrk's own not counted):"
 		echo
 		echo "| figure | front server | responders | redis | store server | total |"
 		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-		for n in ceiling-1 ceiling-2 me list read create signup login; do
+		for n in ceiling-1 ceiling-2 me list read create signup login \
+		    login-bcrypt; do
 			[ -z "${cpu[$n]:-}" ] || echo "| $n | ${cpu[$n]} |"
 		done
 		echo

@@ -11,13 +11,6 @@
 #include "responder.h"
 #include "throttle.h"
 
-/*
- * A hash to verify against when the username is unknown, so that an
- * unknown user takes as long as a wrong password (no user enumeration by
- * timing). Made once per process with the configured cost.
- */
-static char dummy_hash[PASSWORD_HASH_MAX];
-
 static void
 too_many(struct resp *rs, long retry_after)
 {
@@ -66,22 +59,15 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
-	/*
-	 * Made before the lookup, whoever logs in first: made only for an
-	 * unknown name, it would make that process's first unknown-name
-	 * login twice as slow as a wrong password, and so recognisable.
-	 */
-	if (dummy_hash[0] == '\0')
-		password_hash(&b->cost, "not a password", 14, dummy_hash);
 	rc = store_user_find_by_name(b->store, name, &u);
 	if (rc != BOARD_OK && rc != BOARD_ENOTFOUND) {
 		resp_error_from(rs, rc, NULL, NULL);
 		goto out;
 	}
-	if (rc == BOARD_ENOTFOUND)
-		(void)password_verify(dummy_hash, pw, pwlen);
-	if (rc == BOARD_ENOTFOUND ||
-	    password_verify(u.pwhash, pw, pwlen) != BOARD_OK) {
+	/* An unknown name and a wrong password take the same time, whatever
+	 * the scheme of the user's hash (password.h). */
+	if (password_login_verify(&b->cost, rc == BOARD_OK ? u.pwhash : NULL,
+	    u.id, pw, pwlen) != BOARD_OK) {
 		/*
 		 * Counted already, by throttle_attempt. Not the name in the
 		 * log: it is often a password typed in the wrong box.

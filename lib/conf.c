@@ -69,6 +69,13 @@ static const struct setting {
 	    offsetof(struct conf, pwhash_ops) },
 	{ "pwhash_memlimit_kib", "BOARD_PWHASH_MEMLIMIT_KIB", CONF_LONG, 8,
 	    4194304, "19456", offsetof(struct conf, pwhash_mem_kib) },
+	/* New hashes: argon2id, or bcrypt while the Node services (which
+	 * verify bcrypt only) share the users (DATA.md). */
+	{ "password_hash", "BOARD_PASSWORD_HASH", CONF_STR, 0, 0, "argon2id",
+	    offsetof(struct conf, password_hash) },
+	/* bcrypt's own range; 10 is bcrypt's and bcryptjs's usual cost. */
+	{ "bcrypt_cost", "BOARD_BCRYPT_COST", CONF_LONG, 4, 31, "10",
+	    offsetof(struct conf, bcrypt_cost) },
 	{ "store_timeout_ms", "BOARD_STORE_TIMEOUT_MS", CONF_LONG, 10, 60000,
 	    "2000", offsetof(struct conf, store_timeout_ms) },
 	{ "log_level", "BOARD_LOG_LEVEL", CONF_STR, 0, 0, "info",
@@ -273,6 +280,12 @@ check(struct conf *c, char **errmsg)
 	if (!found) {
 		*errmsg = xasprintf("log_level (BOARD_LOG_LEVEL) must be err, warn, "
 		    "info or debug");
+		return BOARD_EINVAL;
+	}
+	if (strcmp(c->password_hash, "argon2id") != 0 &&
+	    strcmp(c->password_hash, "bcrypt") != 0) {
+		*errmsg = xasprintf("password_hash (BOARD_PASSWORD_HASH) must be "
+		    "argon2id or bcrypt");
 		return BOARD_EINVAL;
 	}
 	if (c->secret_name != NULL && c->aws_region == NULL) {

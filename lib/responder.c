@@ -40,8 +40,7 @@ board_open(struct board *b, const char *name, char **errmsg)
 		*errmsg = xstrdup("libsodium cannot initialize");
 		return BOARD_EINTERNAL;
 	}
-	b->cost.ops = (unsigned long long)b->conf.pwhash_ops;
-	b->cost.mem = (size_t)b->conf.pwhash_mem_kib * 1024;
+	password_cost_from_conf(&b->conf, &b->cost);
 	(void)password_cost_check(&b->cost);
 	rc = cidr_list_new(b->conf.trusted_proxies, &b->trusted, errmsg);
 	if (rc != BOARD_OK)

@@ -11,6 +11,7 @@
 #include <mongoc/mongoc.h>
 
 #include "log.h"
+#include "store-mongo.h"
 #include "store.h"
 
 #define MONGO_DBNAME		"board"	/* when MONGODB_URI names none */
@@ -23,12 +24,27 @@ struct store_mongo {
 	mongoc_collection_t *posts;
 	/* For reads that must see the caller's own write. */
 	mongoc_read_prefs_t *primary;
+	/* The URI's read preference (a replica with secondaryPreferred). */
+	mongoc_read_prefs_t *reads;
 	/* Set while the server is unreachable, so an outage logs one warning
 	 * and its end one notice instead of a line per request. */
 	bool down;
 };
 
 static bool mongo_create_indexes(struct store_mongo *sm, bson_error_t *e);
+
+/*
+ * The documents are those of DATA.md, as the Node services' mongoose
+ * models write them:
+ *   users {_id, username, password, __v}
+ *   posts {_id, title, content, author: ObjectId, createdAt, updatedAt, __v}
+ * board adds users.createdAt of its own, which it never needs. The earlier
+ * board layout (users.pwhash, posts.authorId/authorName) is refused, never
+ * half read: board-admin migrate-layout moves it.
+ */
+#define MONGO_OLD_LAYOUT_HINT "run `board-admin migrate-layout " \
+	"MONGODB_URI` once (users.pwhash, posts.authorId/authorName become " \
+	"password, author)"
 
 static const struct store_ops store_mongo_ops;
 
@@ -345,6 +361,59 @@ mongo_get_ms(const bson_t *doc, const char *key)
 	return 0;
 }
 
+/* Every find this process sent (store_mongo_finds()). */
+static uint64_t mongo_finds;
+
+uint64_t
+store_mongo_finds(void)
+{
+	return mongo_finds;
+}
+
+static mongoc_cursor_t *
+mongo_find(mongoc_collection_t *coll, const bson_t *filter,
+    const bson_t *opts, const mongoc_read_prefs_t *prefs)
+{
+	mongo_finds++;
+	return mongoc_collection_find_with_opts(coll, filter, opts, prefs);
+}
+
+static bool
+mongo_has(const bson_t *doc, const char *key)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, doc, key);
+}
+
+/*
+ * A document of the earlier board layout: refused with one error line per
+ * process (a database holds either layout throughout), so the operator
+ * learns what to run, and answered 503 rather than misread.
+ */
+static enum board_err
+mongo_old_layout(const char *coll, const char *id)
+{
+	static bool logged;
+
+	log_msg(logged ? LOG_DEBUG : LOG_ERR, "store: %s %s is in the earlier "
+	    "board layout: " MONGO_OLD_LAYOUT_HINT, coll, id);
+	logged = true;
+	return BOARD_EINTERNAL;
+}
+
+/* The ObjectId's time, for documents without a createdAt of their own. */
+static int64_t
+mongo_id_ms(const char *id)
+{
+	bson_oid_t oid;
+
+	if (!store_id_is_valid(id))
+		return 0;
+	bson_oid_init_from_string(&oid, id);
+	return (int64_t)bson_oid_get_time_t(&oid) * 1000;
+}
+
 static enum board_err
 mongo_doc_to_user(const bson_t *doc, struct user *out)
 {
@@ -354,11 +423,18 @@ mongo_doc_to_user(const bson_t *doc, struct user *out)
 		log_err("store: a users document has no ObjectId _id");
 		return BOARD_EINTERNAL;
 	}
+	if (!mongo_has(doc, "password") && mongo_has(doc, "pwhash"))
+		return mongo_old_layout("user", out->id);
 	out->username = mongo_dup_utf8(doc, "username");
-	out->pwhash = mongo_dup_utf8(doc, "pwhash");
+	/* Absent or not a string: "", which no scheme reads (login fails,
+	 * logging "unknown hash scheme"). */
+	out->pwhash = mongo_dup_utf8(doc, "password");
+	out->created_ms = mongo_has(doc, "createdAt") ?
+	    mongo_get_ms(doc, "createdAt") : mongo_id_ms(out->id);
 	return BOARD_OK;
 }
 
+/* author_name stays "" here: mongo_fill_authors() looks the names up. */
 static enum board_err
 mongo_doc_to_post(const bson_t *doc, struct post *out)
 {
@@ -368,14 +444,38 @@ mongo_doc_to_post(const bson_t *doc, struct post *out)
 		log_err("store: a posts document has no ObjectId _id");
 		return BOARD_EINTERNAL;
 	}
-	if (!mongo_get_id(doc, "authorId", out->author_id))
+	if (!mongo_get_id(doc, "author", out->author_id)) {
+		if (!mongo_has(doc, "author") && mongo_has(doc, "authorId"))
+			return mongo_old_layout("post", out->id);
 		out->author_id[0] = '\0';
+	}
 	out->title = mongo_dup_utf8(doc, "title");
 	out->content = mongo_dup_utf8(doc, "content");
-	out->author_name = mongo_dup_utf8(doc, "authorName");
+	out->author_name = xstrdup("");
 	out->created_ms = mongo_get_ms(doc, "createdAt");
 	out->updated_ms = mongo_get_ms(doc, "updatedAt");
 	return BOARD_OK;
+}
+
+bool
+store_mongo_prefs_may_lag(const mongoc_read_prefs_t *prefs)
+{
+	return prefs != NULL &&
+	    mongoc_read_prefs_get_mode(prefs) != MONGOC_READ_PRIMARY;
+}
+
+enum board_err
+store_mongo_find_fallback(const mongoc_read_prefs_t *prefs,
+    const mongoc_read_prefs_t *primary, store_mongo_find_fn *find, void *arg)
+{
+	enum board_err rc = find(arg, prefs);
+
+	/* Only "not there": an error on the replica is the answer (the
+	 * driver itself already turns to the primary when no secondary is
+	 * up, under secondaryPreferred). */
+	if (rc == BOARD_ENOTFOUND && store_mongo_prefs_may_lag(prefs))
+		rc = find(arg, primary);
+	return rc;
 }
 
 static enum board_err
@@ -410,8 +510,10 @@ mongo_user_create(void *impl, const char *username, const char *pwhash,
 	bson_oid_init(&oid, NULL);
 	BSON_APPEND_OID(&doc, "_id", &oid);
 	BSON_APPEND_UTF8(&doc, "username", username);
-	BSON_APPEND_UTF8(&doc, "pwhash", pwhash);
+	BSON_APPEND_UTF8(&doc, "password", pwhash);
+	/* board's own; mongoose's User has no timestamps. */
 	BSON_APPEND_DATE_TIME(&doc, "createdAt", board_now_ms());
+	BSON_APPEND_INT32(&doc, "__v", 0);
 	/* The unique index on username decides races between signups. */
 	if (!mongoc_collection_insert_one(sm->users, &doc, NULL, &reply, &e)) {
 		rc = mongo_reply_has_duplicate(&reply) ? BOARD_EEXIST :
@@ -449,7 +551,7 @@ mongo_find_one(struct store_mongo *sm, mongoc_collection_t *coll,
 		return rc;
 	rc = BOARD_ENOTFOUND;
 	opts = BCON_NEW("limit", BCON_INT64(1));
-	cur = mongoc_collection_find_with_opts(coll, filter, opts, prefs);
+	cur = mongo_find(coll, filter, opts, prefs);
 	if (mongoc_cursor_next(cur, &doc))
 		rc = conv(doc, out);
 	else if (mongoc_cursor_error(cur, &e))
@@ -501,7 +603,7 @@ mongo_user_set_hash(void *impl, const char *user_id, const char *pwhash)
 		goto out;
 	bson_destroy(&reply);
 	filter = BCON_NEW("_id", BCON_OID(&oid));
-	update = BCON_NEW("$set", "{", "pwhash", BCON_UTF8(pwhash), "}");
+	update = BCON_NEW("$set", "{", "password", BCON_UTF8(pwhash), "}");
 	if (!mongoc_collection_update_one(sm->users, filter, update, NULL,
 	    &reply, &e)) {
 		rc = mongo_fail(sm, "update user", &e);
@@ -537,10 +639,10 @@ mongo_post_create(void *impl, const char *author_id, const char *author_name,
 	BSON_APPEND_OID(&doc, "_id", &oid);
 	bson_append_utf8(&doc, "title", -1, title, (int)title_len);
 	bson_append_utf8(&doc, "content", -1, content, (int)content_len);
-	BSON_APPEND_OID(&doc, "authorId", &author);
-	BSON_APPEND_UTF8(&doc, "authorName", author_name);
+	BSON_APPEND_OID(&doc, "author", &author);
 	BSON_APPEND_DATE_TIME(&doc, "createdAt", now_ms);
 	BSON_APPEND_DATE_TIME(&doc, "updatedAt", now_ms);
+	BSON_APPEND_INT32(&doc, "__v", 0);
 	if (!mongoc_collection_insert_one(sm->posts, &doc, NULL, &reply, &e)) {
 		rc = mongo_fail(sm, "insert post", &e);
 		goto out;
@@ -562,10 +664,119 @@ out:
 	return rc;
 }
 
+/*
+ * One $in query for the authors of posts v[0..n) that have no name yet
+ * (names found are set; the others keep ""). prefs NULL: the URI's.
+ */
+static enum board_err
+mongo_fill_authors_once(struct store_mongo *sm, struct post *v, size_t n,
+    const mongoc_read_prefs_t *prefs)
+{
+	bson_t filter = BSON_INITIALIZER, in, ids;
+	bson_t *opts;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t e;
+	bson_oid_t oid;
+	char key[16], id[STORE_ID_LEN + 1];
+	uint32_t k = 0;
+	enum board_err rc = BOARD_OK;
+
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+	BSON_APPEND_ARRAY_BEGIN(&in, "$in", &ids);
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		if (v[i].author_name[0] != '\0' ||
+		    !mongo_oid_parse(v[i].author_id, &oid))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = v[j].author_name[0] == '\0' &&
+			    strcmp(v[j].author_id, v[i].author_id) == 0;
+		if (seen)
+			continue;
+		snprintf(key, sizeof(key), "%u", k++);
+		BSON_APPEND_OID(&ids, key, &oid);
+	}
+	bson_append_array_end(&in, &ids);
+	bson_append_document_end(&filter, &in);
+	if (k == 0) {
+		bson_destroy(&filter);
+		return BOARD_OK;
+	}
+	/* The names only: never carry password hashes about. */
+	opts = BCON_NEW("projection", "{", "username", BCON_INT32(1), "}");
+	cur = mongo_find(sm->users, &filter, opts, prefs);
+	while (mongoc_cursor_next(cur, &doc)) {
+		char *name;
+
+		if (!mongo_get_id(doc, "_id", id))
+			continue;
+		name = NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].author_name[0] != '\0' ||
+			    strcmp(v[i].author_id, id) != 0)
+				continue;
+			if (name == NULL)
+				name = mongo_dup_utf8(doc, "username");
+			free(v[i].author_name);
+			v[i].author_name = xstrdup(name);
+		}
+		free(name);
+	}
+	if (mongoc_cursor_error(cur, &e))
+		rc = mongo_fail(sm, "find authors", &e);
+	mongoc_cursor_destroy(cur);
+	bson_destroy(opts);
+	bson_destroy(&filter);
+	return rc;
+}
+
+/*
+ * Names the authors of posts v[0..n): one query for the page, never one
+ * per post; and when prefs may read a lagging replica and some author was
+ * not there (a user who just signed up), one more on the primary for
+ * those. An author still not found no longer exists: the name stays "".
+ */
+static enum board_err
+mongo_fill_authors(struct store_mongo *sm, struct post *v, size_t n,
+    const mongoc_read_prefs_t *prefs)
+{
+	enum board_err rc;
+	bool missing = false;
+
+	rc = mongo_fill_authors_once(sm, v, n, prefs);
+	for (size_t i = 0; rc == BOARD_OK && i < n && !missing; i++)
+		missing = v[i].author_name[0] == '\0' &&
+		    v[i].author_id[0] != '\0';
+	if (rc == BOARD_OK && missing && store_mongo_prefs_may_lag(prefs))
+		rc = mongo_fill_authors_once(sm, v, n, sm->primary);
+	return rc;
+}
+
+/* A find of one post by _id, as store_mongo_find_fallback() wants it. */
+struct mongo_post_finder {
+	struct store_mongo *sm;
+	const bson_t *filter;
+	struct post *out;
+	const mongoc_read_prefs_t *used;	/* the prefs that found it */
+};
+
+static enum board_err
+mongo_post_finder(void *arg, const mongoc_read_prefs_t *prefs)
+{
+	struct mongo_post_finder *f = arg;
+
+	f->used = prefs;
+	return mongo_find_one(f->sm, f->sm->posts, f->filter, prefs,
+	    "find post", mongo_conv_post, f->out);
+}
+
 static enum board_err
 mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
 {
 	struct store_mongo *sm = impl;
+	struct mongo_post_finder f;
 	bson_t *filter;
 	bson_oid_t oid;
 	enum board_err rc;
@@ -573,17 +784,24 @@ mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
 	if (!mongo_oid_parse(id, &oid))
 		return BOARD_ENOTFOUND;
 	filter = BCON_NEW("_id", BCON_OID(&oid));
-	rc = mongo_find_one(sm, sm->posts, filter,
-	    primary ? sm->primary : NULL, "find post", mongo_conv_post, out);
+	f.sm = sm;
+	f.filter = filter;
+	f.out = out;
+	f.used = NULL;
+	/* An author check reads the primary; a reader the replica first. */
+	rc = store_mongo_find_fallback(primary ? sm->primary : sm->reads,
+	    sm->primary, mongo_post_finder, &f);
+	if (rc == BOARD_OK)
+		rc = mongo_fill_authors(sm, out, 1, f.used);
 	bson_destroy(filter);
 	return rc;
 }
 
 /*
- * {_id: id, authorId: {$in: [<ObjectId>, "<hex>"]}}: the post, if author
- * wrote it. authorId is an ObjectId when board wrote the post; the Node
- * services may have stored the same id as a string. NULL when an id is
- * malformed (caller destroys).
+ * {_id: id, author: {$in: [<ObjectId>, "<hex>"]}}: the post, if author
+ * wrote it. author is an ObjectId (DATA.md, as mongoose writes it); the
+ * string form is matched too, for a document some other writer stored
+ * with the id as text. NULL when an id is malformed (caller destroys).
  */
 static bson_t *
 mongo_post_filter(const char *id, const char *author_id)
@@ -592,7 +810,7 @@ mongo_post_filter(const char *id, const char *author_id)
 
 	if (!mongo_oid_parse(id, &oid) || !mongo_oid_parse(author_id, &author))
 		return NULL;
-	return BCON_NEW("_id", BCON_OID(&oid), "authorId", "{", "$in", "[",
+	return BCON_NEW("_id", BCON_OID(&oid), "author", "{", "$in", "[",
 	    BCON_OID(&author), BCON_UTF8(author_id), "]", "}");
 }
 
@@ -649,6 +867,8 @@ mongo_post_update(void *impl, const char *id, const char *author_id,
 			rc = mongo_doc_to_post(&value, out);
 		else
 			rc = BOARD_EINTERNAL;
+		if (rc == BOARD_OK)
+			rc = mongo_fill_authors(sm, out, 1, sm->primary);
 	}
 out:
 	mongoc_find_and_modify_opts_destroy(fam);
@@ -721,7 +941,7 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 	opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(-1),
 	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
 	/* NULL read prefs: a listing may come from a replica. */
-	cur = mongoc_collection_find_with_opts(sm->posts, filter, opts, NULL);
+	cur = mongo_find(sm->posts, filter, opts, NULL);
 	while (l.n < (size_t)limit && mongoc_cursor_next(cur, &doc)) {
 		/* Grow as documents come: limit is a bound, not a size. */
 		if (l.n == cap) {
@@ -738,6 +958,7 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 		rc = mongo_fail(sm, "list posts", &e);
 		goto done;
 	}
+	rc = mongo_fill_authors(sm, l.v, l.n, sm->reads);
 done:
 	if (rc == BOARD_OK) {
 		post_list_cleanup(out);
@@ -751,6 +972,389 @@ done:
 	return rc;
 }
 
+static enum board_err
+mongo_user_find_by_id(void *impl, const char *id, struct user *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter;
+	bson_oid_t oid;
+	enum board_err rc;
+
+	if (!mongo_oid_parse(id, &oid))
+		return BOARD_ENOTFOUND;
+	filter = BCON_NEW("_id", BCON_OID(&oid));
+	rc = mongo_find_one(sm, sm->users, filter, sm->primary, "find user",
+	    mongo_conv_user, out);
+	bson_destroy(filter);
+	return rc;
+}
+
+/*
+ * Opens a cursor over coll in _id order after after_id, on the primary.
+ * NULL (and *rc set) when after_id is malformed or the store is down.
+ */
+static mongoc_cursor_t *
+mongo_scan_open(struct store_mongo *sm, mongoc_collection_t *coll,
+    const char *after_id, int limit, enum board_err *rc)
+{
+	mongoc_cursor_t *cur;
+	bson_t *filter, *opts;
+	bson_oid_t oid;
+
+	*rc = BOARD_EINVAL;
+	if (limit < 1)
+		return NULL;
+	if (after_id != NULL && *after_id != '\0') {
+		if (!mongo_oid_parse(after_id, &oid))
+			return NULL;
+		filter = BCON_NEW("_id", "{", "$gt", BCON_OID(&oid), "}");
+	} else {
+		filter = bson_new();
+	}
+	if ((*rc = mongo_ready(sm)) != BOARD_OK) {
+		bson_destroy(filter);
+		return NULL;
+	}
+	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
+	    "limit", BCON_INT64(limit));
+	cur = mongo_find(coll, filter, opts, sm->primary);
+	bson_destroy(opts);
+	bson_destroy(filter);
+	return cur;
+}
+
+static enum board_err
+mongo_user_scan(void *impl, const char *after_id, int limit,
+    struct user_list *out)
+{
+	struct store_mongo *sm = impl;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t e;
+	struct user_list l;
+	size_t cap = 0;
+	enum board_err rc;
+
+	if ((cur = mongo_scan_open(sm, sm->users, after_id, limit, &rc)) ==
+	    NULL)
+		return rc;
+	user_list_init(&l);
+	while (rc == BOARD_OK && l.n < (size_t)limit &&
+	    mongoc_cursor_next(cur, &doc)) {
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
+		user_init(&l.v[l.n]);
+		rc = mongo_doc_to_user(doc, &l.v[l.n++]);
+	}
+	if (rc == BOARD_OK && mongoc_cursor_error(cur, &e))
+		rc = mongo_fail(sm, "scan users", &e);
+	mongoc_cursor_destroy(cur);
+	if (rc != BOARD_OK) {
+		user_list_cleanup(&l);
+		return rc;
+	}
+	user_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
+static enum board_err
+mongo_post_scan(void *impl, const char *after_id, int limit,
+    struct post_list *out)
+{
+	struct store_mongo *sm = impl;
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t e;
+	struct post_list l;
+	size_t cap = 0;
+	enum board_err rc;
+
+	if ((cur = mongo_scan_open(sm, sm->posts, after_id, limit, &rc)) ==
+	    NULL)
+		return rc;
+	post_list_init(&l);
+	while (rc == BOARD_OK && l.n < (size_t)limit &&
+	    mongoc_cursor_next(cur, &doc)) {
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
+		post_init(&l.v[l.n]);
+		rc = mongo_doc_to_post(doc, &l.v[l.n++]);
+	}
+	if (rc == BOARD_OK && mongoc_cursor_error(cur, &e))
+		rc = mongo_fail(sm, "scan posts", &e);
+	mongoc_cursor_destroy(cur);
+	if (rc == BOARD_OK)
+		rc = mongo_fill_authors(sm, l.v, l.n, sm->primary);
+	if (rc != BOARD_OK) {
+		post_list_cleanup(&l);
+		return rc;
+	}
+	post_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
+/*
+ * Inserts docs[0..n) (NULL entries skipped) unordered, so one duplicate
+ * does not stop the rest, and sets each[] from the reply's writeErrors.
+ */
+static enum board_err
+mongo_insert_many(struct store_mongo *sm, mongoc_collection_t *coll,
+    bson_t **docs, size_t n, enum board_err *each, const char *what)
+{
+	const bson_t **v = xcalloc(n > 0 ? n : 1, sizeof(*v));
+	size_t *where = xcalloc(n > 0 ? n : 1, sizeof(*where));
+	bson_t *opts = BCON_NEW("ordered", BCON_BOOL(false));
+	bson_t reply = BSON_INITIALIZER;
+	bson_iter_t it, arr, err;
+	bson_error_t e;
+	size_t m = 0;
+	bool errors = false;
+	enum board_err rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (docs[i] != NULL) {
+			where[m] = i;
+			v[m++] = docs[i];
+			each[i] = BOARD_OK;
+		}
+	if (m == 0 || (rc = mongo_ready(sm)) != BOARD_OK) {
+		rc = m == 0 ? BOARD_OK : rc;
+		goto out;
+	}
+	bson_destroy(&reply);
+	if (mongoc_collection_insert_many(coll, v, m, opts, &reply, &e)) {
+		rc = BOARD_OK;
+		goto out;
+	}
+	/* Each failed document is in writeErrors with its index in v. */
+	if (bson_iter_init_find(&it, &reply, "writeErrors") &&
+	    BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &arr)) {
+		while (bson_iter_next(&arr)) {
+			int64_t idx = -1, code = 0;
+
+			if (!BSON_ITER_HOLDS_DOCUMENT(&arr) ||
+			    !bson_iter_recurse(&arr, &err))
+				continue;
+			while (bson_iter_next(&err)) {
+				if (strcmp(bson_iter_key(&err), "index") == 0 &&
+				    mongo_iter_is_number(&err))
+					idx = bson_iter_as_int64(&err);
+				else if (strcmp(bson_iter_key(&err), "code") ==
+				    0 && mongo_iter_is_number(&err))
+					code = bson_iter_as_int64(&err);
+			}
+			if (idx < 0 || (size_t)idx >= m)
+				continue;
+			errors = true;
+			each[where[idx]] = mongo_code_is_duplicate(
+			    (uint32_t)code) ? BOARD_EEXIST : BOARD_EINTERNAL;
+			if (!mongo_code_is_duplicate((uint32_t)code))
+				log_err("store: MongoDB %s: code %lld", what,
+				    (long long)code);
+		}
+	}
+	if (errors) {
+		rc = BOARD_OK;
+		goto out;
+	}
+	/*
+	 * A duplicate reported for the whole command, not per document
+	 * (jongodb does so and then stores none of the batch): one at a
+	 * time, then, to tell which.
+	 */
+	if (e.domain == MONGOC_ERROR_SERVER &&
+	    mongo_code_is_duplicate(e.code)) {
+		rc = BOARD_OK;
+		for (size_t i = 0; i < m && rc == BOARD_OK; i++) {
+			bson_t r1;
+
+			if (mongoc_collection_insert_one(coll, v[i], NULL, &r1,
+			    &e))
+				each[where[i]] = BOARD_OK;
+			else if (mongo_reply_has_duplicate(&r1) ||
+			    (e.domain == MONGOC_ERROR_SERVER &&
+			    mongo_code_is_duplicate(e.code)))
+				each[where[i]] = BOARD_EEXIST;
+			else
+				rc = mongo_fail(sm, what, &e);
+			bson_destroy(&r1);
+		}
+		goto out;
+	}
+	/* Nothing per document: the whole call failed (an outage). */
+	rc = mongo_fail(sm, what, &e);
+out:
+	bson_destroy(&reply);
+	bson_destroy(opts);
+	free(where);
+	free(v);
+	return rc;
+}
+
+static enum board_err
+mongo_user_insert(void *impl, const struct user *v, size_t n,
+    enum board_err *each)
+{
+	struct store_mongo *sm = impl;
+	bson_t **docs = xcalloc(n > 0 ? n : 1, sizeof(*docs));
+	bson_oid_t oid;
+	enum board_err rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!mongo_oid_parse(v[i].id, &oid) || v[i].username == NULL ||
+		    v[i].pwhash == NULL) {
+			each[i] = BOARD_EINVAL;
+			continue;
+		}
+		docs[i] = bson_new();
+		BSON_APPEND_OID(docs[i], "_id", &oid);
+		BSON_APPEND_UTF8(docs[i], "username", v[i].username);
+		BSON_APPEND_UTF8(docs[i], "password", v[i].pwhash);
+		BSON_APPEND_DATE_TIME(docs[i], "createdAt", v[i].created_ms);
+		BSON_APPEND_INT32(docs[i], "__v", 0);
+	}
+	rc = mongo_insert_many(sm, sm->users, docs, n, each, "insert users");
+	for (size_t i = 0; i < n; i++)
+		bson_destroy(docs[i]);
+	free(docs);
+	return rc;
+}
+
+static enum board_err
+mongo_post_insert(void *impl, const struct post *v, size_t n,
+    enum board_err *each)
+{
+	struct store_mongo *sm = impl;
+	bson_t **docs = xcalloc(n > 0 ? n : 1, sizeof(*docs));
+	bson_oid_t oid, author;
+	enum board_err rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct post *p = &v[i];
+
+		if (!mongo_oid_parse(p->id, &oid) ||
+		    !mongo_oid_parse(p->author_id, &author) ||
+		    p->title == NULL || p->content == NULL) {
+			each[i] = BOARD_EINVAL;
+			continue;
+		}
+		docs[i] = bson_new();
+		BSON_APPEND_OID(docs[i], "_id", &oid);
+		BSON_APPEND_UTF8(docs[i], "title", p->title);
+		BSON_APPEND_UTF8(docs[i], "content", p->content);
+		BSON_APPEND_OID(docs[i], "author", &author);
+		BSON_APPEND_DATE_TIME(docs[i], "createdAt", p->created_ms);
+		BSON_APPEND_DATE_TIME(docs[i], "updatedAt", p->updated_ms);
+		BSON_APPEND_INT32(docs[i], "__v", 0);
+	}
+	rc = mongo_insert_many(sm, sm->posts, docs, n, each, "insert posts");
+	for (size_t i = 0; i < n; i++)
+		bson_destroy(docs[i]);
+	free(docs);
+	return rc;
+}
+
+/* Deletes what filter matches in coll; *n = how many. */
+static enum board_err
+mongo_delete(struct store_mongo *sm, mongoc_collection_t *coll,
+    const bson_t *filter, bool many, int64_t *n, const char *what)
+{
+	bson_t reply;
+	bson_error_t e;
+	bool ok;
+	enum board_err rc = BOARD_OK;
+
+	ok = many ? mongoc_collection_delete_many(coll, filter, NULL, &reply,
+	    &e) : mongoc_collection_delete_one(coll, filter, NULL, &reply, &e);
+	if (!ok)
+		rc = mongo_fail(sm, what, &e);
+	else
+		*n = mongo_reply_count(&reply, "deletedCount");
+	bson_destroy(&reply);
+	return rc;
+}
+
+static enum board_err
+mongo_user_delete(void *impl, const char *id, int64_t *posts)
+{
+	struct store_mongo *sm = impl;
+	bson_t *pf = NULL, *uf = NULL;
+	bson_oid_t oid;
+	int64_t users = 0;
+	enum board_err rc;
+
+	*posts = 0;
+	if (!mongo_oid_parse(id, &oid))
+		return BOARD_ENOTFOUND;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	/* Posts first: stopped half-way, no post is left without its user
+	 * (such posts would still list, as DATA.md says, but need not). */
+	pf = BCON_NEW("author", BCON_OID(&oid));
+	uf = BCON_NEW("_id", BCON_OID(&oid));
+	rc = mongo_delete(sm, sm->posts, pf, true, posts, "delete posts");
+	if (rc == BOARD_OK)
+		rc = mongo_delete(sm, sm->users, uf, false, &users,
+		    "delete user");
+	if (rc == BOARD_OK && users == 0)
+		rc = BOARD_ENOTFOUND;
+	bson_destroy(uf);
+	bson_destroy(pf);
+	return rc;
+}
+
+/* The count command (DocumentDB has it; no aggregation needed). */
+static enum board_err
+mongo_count_coll(struct store_mongo *sm, const char *coll,
+    const bson_t *query, int64_t *out)
+{
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_error_t e;
+	enum board_err rc = BOARD_OK;
+
+	BSON_APPEND_UTF8(&cmd, "count", coll);
+	if (query != NULL)
+		BSON_APPEND_DOCUMENT(&cmd, "query", query);
+	if (!mongoc_client_command_simple(sm->client, sm->dbname, &cmd,
+	    sm->primary, &reply, &e))
+		rc = mongo_fail(sm, "count", &e);
+	else
+		*out = mongo_reply_count(&reply, "n");
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return rc;
+}
+
+static enum board_err
+mongo_count(void *impl, const char *author_id, struct store_counts *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t *q = NULL;
+	bson_oid_t oid;
+	enum board_err rc;
+
+	out->users = out->posts = 0;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	if ((rc = mongo_count_coll(sm, "users", NULL, &out->users)) !=
+	    BOARD_OK)
+		return rc;
+	if (author_id != NULL) {
+		if (!mongo_oid_parse(author_id, &oid))
+			return BOARD_OK;
+		q = BCON_NEW("author", BCON_OID(&oid));
+	}
+	rc = mongo_count_coll(sm, "posts", q, &out->posts);
+	bson_destroy(q);
+	return rc;
+}
+
 static void
 mongo_close(void *impl)
 {
@@ -759,6 +1363,7 @@ mongo_close(void *impl)
 	if (sm == NULL)
 		return;
 	mongoc_read_prefs_destroy(sm->primary);
+	mongoc_read_prefs_destroy(sm->reads);
 	mongoc_collection_destroy(sm->posts);
 	mongoc_collection_destroy(sm->users);
 	mongoc_client_destroy(sm->client);
@@ -883,9 +1488,54 @@ mongo_uri_default(mongoc_uri_t *uri, const char *key, int32_t v)
 		mongoc_uri_set_option_as_int32(uri, key, v);
 }
 
+/*
+ * Whether coll holds the earlier layout: its first and last documents by
+ * _id are looked at (two index reads, whatever the size; a database is
+ * migrated whole, and any other old document is still refused when read).
+ * 1 old, 0 not, -1 error (e set).
+ */
+static int
+mongo_sample_old(struct store_mongo *sm, mongoc_collection_t *coll,
+    const char *new_key, const char *old_key, bson_error_t *e)
+{
+	int found = 0;
+
+	for (int dir = 1; dir >= -1 && found == 0; dir -= 2) {
+		bson_t *filter = bson_new();
+		bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(dir),
+		    "}", "limit", BCON_INT64(1), "projection", "{",
+		    new_key, BCON_INT32(1), old_key, BCON_INT32(1), "}");
+		mongoc_cursor_t *cur = mongo_find(coll,
+		    filter, opts, sm->primary);
+		const bson_t *doc;
+
+		if (mongoc_cursor_next(cur, &doc)) {
+			if (!mongo_has(doc, new_key) && mongo_has(doc, old_key))
+				found = 1;
+		} else if (mongoc_cursor_error(cur, e)) {
+			found = -1;
+		}
+		mongoc_cursor_destroy(cur);
+		bson_destroy(opts);
+		bson_destroy(filter);
+	}
+	return found;
+}
+
+static enum board_err mongo_open(const struct conf *c, struct store *st,
+    bool check_layout, char **errmsg);
+
 enum board_err
 store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 {
+	return mongo_open(c, st, true, errmsg);
+}
+
+static enum board_err
+mongo_open(const struct conf *c, struct store *st, bool check_layout,
+    char **errmsg)
+{
+	int old;
 	struct store_mongo *sm = NULL;
 	mongoc_uri_t *uri = NULL;
 	const char *dbname;
@@ -961,6 +1611,8 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 	sm->posts = mongoc_client_get_collection(sm->client, sm->dbname,
 	    "posts");
 	sm->primary = mongoc_read_prefs_new(MONGOC_READ_PRIMARY);
+	sm->reads = mongoc_read_prefs_copy(mongoc_client_get_read_prefs(
+	    sm->client));
 
 	/* Fail at start, naming the setting, rather than at first request. */
 	ping = BCON_NEW("ping", BCON_INT32(1));
@@ -982,6 +1634,27 @@ store_mongo_open(const struct conf *c, struct store *st, char **errmsg)
 		    "%s", sm->dbname, m);
 		free(m);
 		goto out;
+	}
+	if (check_layout) {
+		old = mongo_sample_old(sm, sm->users, "password", "pwhash", &e);
+		if (old == 0)
+			old = mongo_sample_old(sm, sm->posts, "author",
+			    "authorId", &e);
+		if (old != 0) {
+			rc = old < 0 && mongo_error_is_unavailable(&e) ?
+			    BOARD_EUNAVAIL : BOARD_EINVAL;
+			m = old < 0 ? mongo_scrub(e.message) : NULL;
+			if (old < 0)
+				buf_printf(&msg, "MONGODB_URI: database %s: "
+				    "%s", sm->dbname, m);
+			else
+				buf_printf(&msg, "MONGODB_URI: database %s "
+				    "holds documents of the earlier board "
+				    "layout: %s", sm->dbname,
+				    MONGO_OLD_LAYOUT_HINT);
+			free(m);
+			goto out;
+		}
 	}
 	st->ops = &store_mongo_ops;
 	st->impl = sm;
@@ -1011,5 +1684,189 @@ static const struct store_ops store_mongo_ops = {
 	.post_update = mongo_post_update,
 	.post_delete = mongo_post_delete,
 	.post_list = mongo_post_list,
+	.user_find_by_id = mongo_user_find_by_id,
+	.user_scan = mongo_user_scan,
+	.user_insert = mongo_user_insert,
+	.user_delete = mongo_user_delete,
+	.post_scan = mongo_post_scan,
+	.post_insert = mongo_post_insert,
+	.count = mongo_count,
 	.close = mongo_close,
 };
+
+#define MIGRATE_BATCH 500
+
+/* Updates the one document filter names; *done when it matched. */
+static enum board_err
+mongo_update_one(struct store_mongo *sm, mongoc_collection_t *coll,
+    const bson_t *filter, const bson_t *update, bool *done)
+{
+	bson_t reply;
+	bson_error_t e;
+	enum board_err rc = BOARD_OK;
+
+	if (!mongoc_collection_update_one(coll, filter, update, NULL, &reply,
+	    &e))
+		rc = mongo_fail(sm, "migrate", &e);
+	else
+		*done = mongo_reply_count(&reply, "modifiedCount") > 0;
+	bson_destroy(&reply);
+	return rc;
+}
+
+/*
+ * One collection: every document holding old_key, in _id order, batch by
+ * batch (resuming after the last _id, so conflicts left behind are not
+ * met again). fix() makes the update for one document, or returns false
+ * for a conflict.
+ */
+static enum board_err
+mongo_migrate_coll(struct store_mongo *sm, mongoc_collection_t *coll,
+    const char *old_key, bool (*fix)(const bson_t *, bson_t *),
+    int64_t *moved, struct store_mongo_migration *sofar,
+    store_mongo_progress_fn *progress, void *arg)
+{
+	bson_oid_t last;
+	bool have_last = false;
+	enum board_err rc = BOARD_OK;
+
+	for (;;) {
+		bson_t *filter, *opts;
+		mongoc_cursor_t *cur;
+		const bson_t *doc;
+		bson_error_t e;
+		bson_oid_t ids[MIGRATE_BATCH];
+		bson_t *updates[MIGRATE_BATCH];
+		size_t n = 0;
+		bson_iter_t it;
+
+		filter = have_last ? BCON_NEW(old_key, "{", "$exists",
+		    BCON_BOOL(true), "}", "_id", "{", "$gt", BCON_OID(&last),
+		    "}") : BCON_NEW(old_key, "{", "$exists", BCON_BOOL(true),
+		    "}");
+		opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
+		    "limit", BCON_INT64(MIGRATE_BATCH));
+		cur = mongo_find(coll, filter, opts,
+		    sm->primary);
+		while (n < MIGRATE_BATCH && mongoc_cursor_next(cur, &doc)) {
+			if (!bson_iter_init_find(&it, doc, "_id") ||
+			    !BSON_ITER_HOLDS_OID(&it))
+				continue;
+			bson_oid_copy(bson_iter_oid(&it), &ids[n]);
+			updates[n] = bson_new();
+			if (!fix(doc, updates[n])) {
+				char id[STORE_ID_LEN + 1];
+
+				bson_oid_to_string(&ids[n], id);
+				log_warn("store: migrate: %s %s holds both "
+				    "layouts; left as it is", old_key, id);
+				sofar->conflicts++;
+				bson_destroy(updates[n]);
+				updates[n] = NULL;
+			}
+			n++;
+		}
+		if (mongoc_cursor_error(cur, &e))
+			rc = mongo_fail(sm, "migrate", &e);
+		mongoc_cursor_destroy(cur);
+		bson_destroy(opts);
+		bson_destroy(filter);
+		for (size_t i = 0; i < n; i++) {
+			bson_t *f;
+			bool done = false;
+
+			if (rc == BOARD_OK && updates[i] != NULL) {
+				/* Still old: a second migrate-layout running
+				 * at once does not apply it twice. */
+				f = BCON_NEW("_id", BCON_OID(&ids[i]), old_key,
+				    "{", "$exists", BCON_BOOL(true), "}");
+				rc = mongo_update_one(sm, coll, f, updates[i],
+				    &done);
+				bson_destroy(f);
+				if (done)
+					(*moved)++;
+			}
+			bson_destroy(updates[i]);
+		}
+		if (rc != BOARD_OK || n == 0)
+			break;
+		bson_oid_copy(&ids[n - 1], &last);
+		have_last = true;
+		if (progress != NULL)
+			progress(arg, sofar);
+	}
+	return rc;
+}
+
+/* users: pwhash -> password. */
+static bool
+mongo_fix_user(const bson_t *doc, bson_t *update)
+{
+	bson_iter_t it;
+	bson_t set, unset;
+
+	if (mongo_has(doc, "password") ||
+	    !bson_iter_init_find(&it, doc, "pwhash") ||
+	    !BSON_ITER_HOLDS_UTF8(&it))
+		return false;
+	BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
+	BSON_APPEND_UTF8(&set, "password", bson_iter_utf8(&it, NULL));
+	if (!mongo_has(doc, "__v"))
+		BSON_APPEND_INT32(&set, "__v", 0);
+	bson_append_document_end(update, &set);
+	BSON_APPEND_DOCUMENT_BEGIN(update, "$unset", &unset);
+	BSON_APPEND_UTF8(&unset, "pwhash", "");
+	bson_append_document_end(update, &unset);
+	return true;
+}
+
+/* posts: authorId -> author (an ObjectId); authorName goes. */
+static bool
+mongo_fix_post(const bson_t *doc, bson_t *update)
+{
+	char id[STORE_ID_LEN + 1];
+	bson_oid_t author;
+	bson_t set, unset;
+
+	if (mongo_has(doc, "author") || !mongo_get_id(doc, "authorId", id))
+		return false;
+	bson_oid_init_from_string(&author, id);
+	BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
+	BSON_APPEND_OID(&set, "author", &author);
+	if (!mongo_has(doc, "__v"))
+		BSON_APPEND_INT32(&set, "__v", 0);
+	bson_append_document_end(update, &set);
+	BSON_APPEND_DOCUMENT_BEGIN(update, "$unset", &unset);
+	BSON_APPEND_UTF8(&unset, "authorId", "");
+	BSON_APPEND_UTF8(&unset, "authorName", "");
+	bson_append_document_end(update, &unset);
+	return true;
+}
+
+enum board_err
+store_mongo_migrate_layout(const struct conf *c,
+    store_mongo_progress_fn *progress, void *arg,
+    struct store_mongo_migration *out, char **errmsg)
+{
+	struct store st = { NULL, NULL };
+	struct store_mongo *sm;
+	enum board_err rc;
+
+	memset(out, 0, sizeof(*out));
+	*errmsg = NULL;
+	rc = mongo_open(c, &st, false, errmsg);
+	if (rc != BOARD_OK)
+		return rc;
+	sm = st.impl;
+	rc = mongo_migrate_coll(sm, sm->users, "pwhash", mongo_fix_user,
+	    &out->users, out, progress, arg);
+	if (rc == BOARD_OK)
+		rc = mongo_migrate_coll(sm, sm->posts, "authorId",
+		    mongo_fix_post, &out->posts, out, progress, arg);
+	if (rc != BOARD_OK)
+		*errmsg = xasprintf("MONGODB_URI: database %s: migration "
+		    "stopped (%s); run it again", sm->dbname,
+		    board_strerror(rc));
+	mongo_close(sm);
+	return rc;
+}

@@ -49,6 +49,14 @@ enum sq_stmt {
 	SQ_POST_DELETE,
 	SQ_POST_LIST,
 	SQ_POST_LIST_AFTER,
+	SQ_USER_BY_ID,
+	SQ_USER_SCAN,
+	SQ_USER_DELETE_POSTS,
+	SQ_USER_DELETE,
+	SQ_POST_SCAN,
+	SQ_COUNT_USERS,
+	SQ_COUNT_POSTS,
+	SQ_COUNT_POSTS_BY,
 	SQ_NSTMT
 };
 
@@ -56,7 +64,7 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_PING] = "SELECT 1 FROM users LIMIT 1",
 	[SQ_USER_INSERT] = "INSERT INTO users (id, username, pwhash, created_ms)"
 	    " VALUES (?1, ?2, ?3, ?4)",
-	[SQ_USER_BY_NAME] = "SELECT id, username, pwhash FROM users"
+	[SQ_USER_BY_NAME] = "SELECT id, username, pwhash, created_ms FROM users"
 	    " WHERE username = ?1",
 	[SQ_USER_SET_HASH] = "UPDATE users SET pwhash = ?1 WHERE id = ?2",
 	[SQ_POST_INSERT] = "INSERT INTO posts (" SQ_POST_COLS ")"
@@ -73,6 +81,18 @@ static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_POST_LIST_AFTER] = "SELECT " SQ_POST_COLS " FROM posts"
 	    " WHERE (created_ms, id) < (?1, ?2)"
 	    " ORDER BY created_ms DESC, id DESC LIMIT ?3",
+	[SQ_USER_BY_ID] = "SELECT id, username, pwhash, created_ms FROM users"
+	    " WHERE id = ?1",
+	/* Id order walks the primary key's index: copies resume anywhere. */
+	[SQ_USER_SCAN] = "SELECT id, username, pwhash, created_ms FROM users"
+	    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[SQ_USER_DELETE_POSTS] = "DELETE FROM posts WHERE author_id = ?1",
+	[SQ_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+	[SQ_POST_SCAN] = "SELECT " SQ_POST_COLS " FROM posts WHERE id > ?1"
+	    " ORDER BY id LIMIT ?2",
+	[SQ_COUNT_USERS] = "SELECT count(*) FROM users",
+	[SQ_COUNT_POSTS] = "SELECT count(*) FROM posts",
+	[SQ_COUNT_POSTS_BY] = "SELECT count(*) FROM posts WHERE author_id = ?1",
 };
 
 struct sq_store {
@@ -284,6 +304,16 @@ sq_row_post(sqlite3_stmt *st, struct post *p)
 	p->updated_ms = sqlite3_column_int64(st, 6);
 }
 
+static void
+sq_row_user(sqlite3_stmt *st, struct user *u)
+{
+	user_init(u);
+	sq_col_id(st, 0, u->id);
+	u->username = sq_col_dup(st, 1);
+	u->pwhash = sq_col_dup(st, 2);
+	u->created_ms = sqlite3_column_int64(st, 3);
+}
+
 static enum board_err
 sq_ping(void *impl)
 {
@@ -348,10 +378,8 @@ sq_user_find_by_name(void *impl, const char *username, struct user *out)
 		return sq_bind_fail(st, r, "user_find");
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		user_init(out);
-		sq_col_id(st, 0, out->id);
-		out->username = sq_col_dup(st, 1);
-		out->pwhash = sq_col_dup(st, 2);
+		user_cleanup(out);
+		sq_row_user(st, out);
 		rc = BOARD_OK;
 	} else if (r != SQLITE_DONE) {
 		return sq_fail(s, st, r, "user_find");
@@ -554,6 +582,317 @@ sq_post_list(void *impl, const struct store_cursor *after, int limit,
 	return BOARD_OK;
 }
 
+static enum board_err
+sq_user_find_by_id(void *impl, const char *id, struct user *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	enum board_err rc = BOARD_ENOTFOUND;
+	int r;
+
+	if (!store_id_is_valid(id))
+		return BOARD_ENOTFOUND;
+	if ((st = sq_stmt(s, SQ_USER_BY_ID)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+		return sq_bind_fail(st, r, "user_find_by_id");
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		user_cleanup(out);
+		sq_row_user(st, out);
+		rc = BOARD_OK;
+	} else if (r != SQLITE_DONE) {
+		return sq_fail(s, st, r, "user_find_by_id");
+	}
+	sq_done(st);
+	return rc;
+}
+
+static enum board_err
+sq_user_scan(void *impl, const char *after_id, int limit,
+    struct user_list *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	struct user_list l;
+	size_t cap = 0;
+	int r;
+
+	if (limit < 1)
+		return BOARD_EINVAL;
+	if ((st = sq_stmt(s, SQ_USER_SCAN)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
+	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
+		return sq_bind_fail(st, r, "user_scan");
+	user_list_init(&l);
+	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
+		sq_row_user(st, &l.v[l.n++]);
+	}
+	if (l.n < (size_t)limit && r != SQLITE_DONE) {
+		user_list_cleanup(&l);
+		return sq_fail(s, st, r, "user_scan");
+	}
+	sq_done(st);
+	user_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_post_scan(void *impl, const char *after_id, int limit,
+    struct post_list *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	struct post_list l;
+	size_t cap = 0;
+	int r;
+
+	if (limit < 1)
+		return BOARD_EINVAL;
+	if ((st = sq_stmt(s, SQ_POST_SCAN)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
+	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
+		return sq_bind_fail(st, r, "post_scan");
+	post_list_init(&l);
+	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (l.n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l.v = xrealloc(l.v, cap * sizeof(*l.v));
+		}
+		sq_row_post(st, &l.v[l.n++]);
+	}
+	if (l.n < (size_t)limit && r != SQLITE_DONE) {
+		post_list_cleanup(&l);
+		return sq_fail(s, st, r, "post_scan");
+	}
+	sq_done(st);
+	post_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; logs and maps a failure. */
+static enum board_err
+sq_exec(struct sq_store *s, const char *sql)
+{
+	char *err = NULL;
+
+	if (sq_connect(s) != BOARD_OK)
+		return BOARD_EUNAVAIL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warn("store: sqlite %s: %s", sql, err != NULL ? err :
+		    sqlite3_errmsg(s->db));
+		sqlite3_free(err);
+		return BOARD_EUNAVAIL;
+	}
+	return BOARD_OK;
+}
+
+/* Ends a batch's transaction: COMMIT when rc is BOARD_OK, else ROLLBACK
+ * (when the connection is still there to do it). */
+static enum board_err
+sq_end(struct sq_store *s, enum board_err rc)
+{
+	if (rc == BOARD_OK)
+		return sq_exec(s, "COMMIT");
+	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
+		(void)sq_exec(s, "ROLLBACK");
+	return rc;
+}
+
+/* One INSERT of a batch: the code for each[], or BOARD_EUNAVAIL after
+ * sq_fail(). */
+static enum board_err
+sq_insert_step(struct sq_store *s, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	switch (r) {
+	case SQLITE_DONE:
+		sq_done(st);
+		return BOARD_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		sq_done(st);
+		return BOARD_EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		sq_done(st);
+		return BOARD_ENOTFOUND;
+	default:
+		(void)sq_fail(s, st, r, what);
+		return BOARD_EUNAVAIL;
+	}
+}
+
+/*
+ * A batch is one transaction: one sync for all of it (synchronous=FULL
+ * would otherwise sync each row), and a row that breaks a constraint
+ * fails alone without ending the transaction.
+ */
+static enum board_err
+sq_user_insert(void *impl, const struct user *v, size_t n,
+    enum board_err *each)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	enum board_err rc;
+	int r;
+
+	if ((rc = sq_exec(s, "BEGIN IMMEDIATE")) != BOARD_OK)
+		return rc;
+	for (size_t i = 0; i < n && rc == BOARD_OK; i++) {
+		if (!store_id_is_valid(v[i].id) || v[i].username == NULL ||
+		    v[i].pwhash == NULL) {
+			each[i] = BOARD_EINVAL;
+			continue;
+		}
+		if ((st = sq_stmt(s, SQ_USER_INSERT)) == NULL) {
+			rc = BOARD_EUNAVAIL;
+			break;
+		}
+		if ((r = sq_bind_str(st, 1, v[i].id)) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 2, v[i].username)) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 3, v[i].pwhash)) != SQLITE_OK ||
+		    (r = sqlite3_bind_int64(st, 4, v[i].created_ms)) !=
+		    SQLITE_OK) {
+			each[i] = sq_bind_fail(st, r, "user_insert");
+			continue;
+		}
+		each[i] = sq_insert_step(s, st, "user_insert");
+		if (each[i] == BOARD_EUNAVAIL)
+			rc = BOARD_EUNAVAIL;
+	}
+	return sq_end(s, rc);
+}
+
+static enum board_err
+sq_post_insert(void *impl, const struct post *v, size_t n,
+    enum board_err *each)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	enum board_err rc;
+	int r;
+
+	if ((rc = sq_exec(s, "BEGIN IMMEDIATE")) != BOARD_OK)
+		return rc;
+	for (size_t i = 0; i < n && rc == BOARD_OK; i++) {
+		const struct post *p = &v[i];
+
+		if (!store_id_is_valid(p->id) ||
+		    !store_id_is_valid(p->author_id) || p->title == NULL ||
+		    p->content == NULL) {
+			each[i] = BOARD_EINVAL;
+			continue;
+		}
+		if ((st = sq_stmt(s, SQ_POST_INSERT)) == NULL) {
+			rc = BOARD_EUNAVAIL;
+			break;
+		}
+		if ((r = sq_bind_str(st, 1, p->id)) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 2, p->author_id)) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 3, p->author_name != NULL ?
+		    p->author_name : "")) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 4, p->title)) != SQLITE_OK ||
+		    (r = sq_bind_str(st, 5, p->content)) != SQLITE_OK ||
+		    (r = sqlite3_bind_int64(st, 6, p->created_ms)) !=
+		    SQLITE_OK ||
+		    (r = sqlite3_bind_int64(st, 7, p->updated_ms)) !=
+		    SQLITE_OK) {
+			each[i] = sq_bind_fail(st, r, "post_insert");
+			continue;
+		}
+		each[i] = sq_insert_step(s, st, "post_insert");
+		if (each[i] == BOARD_EUNAVAIL)
+			rc = BOARD_EUNAVAIL;
+	}
+	return sq_end(s, rc);
+}
+
+/* Runs a one-id statement (the delete pair) to its end. */
+static enum board_err
+sq_run_id(struct sq_store *s, enum sq_stmt which, const char *id,
+    const char *what)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((st = sq_stmt(s, which)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+		return sq_bind_fail(st, r, what);
+	r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		return sq_fail(s, st, r, what);
+	sq_done(st);
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_user_delete(void *impl, const char *id, int64_t *posts)
+{
+	struct sq_store *s = impl;
+	enum board_err rc;
+
+	*posts = 0;
+	if (!store_id_is_valid(id))
+		return BOARD_ENOTFOUND;
+	/* Posts first: their author_id references the user. */
+	if ((rc = sq_exec(s, "BEGIN IMMEDIATE")) != BOARD_OK)
+		return rc;
+	rc = sq_run_id(s, SQ_USER_DELETE_POSTS, id, "user_delete");
+	if (rc == BOARD_OK) {
+		*posts = sqlite3_changes(s->db);
+		rc = sq_run_id(s, SQ_USER_DELETE, id, "user_delete");
+	}
+	if (rc == BOARD_OK && sqlite3_changes(s->db) == 0)
+		rc = BOARD_ENOTFOUND;
+	return sq_end(s, rc);
+}
+
+static enum board_err
+sq_count_one(struct sq_store *s, enum sq_stmt which, const char *id,
+    int64_t *out)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((st = sq_stmt(s, which)) == NULL)
+		return BOARD_EUNAVAIL;
+	if (id != NULL && (r = sq_bind_str(st, 1, id)) != SQLITE_OK)
+		return sq_bind_fail(st, r, "count");
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW)
+		return sq_fail(s, st, r, "count");
+	*out = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_count(void *impl, const char *author_id, struct store_counts *out)
+{
+	struct sq_store *s = impl;
+	enum board_err rc;
+
+	out->users = out->posts = 0;
+	rc = sq_count_one(s, SQ_COUNT_USERS, NULL, &out->users);
+	if (rc != BOARD_OK)
+		return rc;
+	if (author_id == NULL)
+		return sq_count_one(s, SQ_COUNT_POSTS, NULL, &out->posts);
+	if (!store_id_is_valid(author_id))
+		return BOARD_OK;
+	return sq_count_one(s, SQ_COUNT_POSTS_BY, author_id, &out->posts);
+}
+
 static void
 sq_close(void *impl)
 {
@@ -577,6 +916,13 @@ static const struct store_ops sq_ops = {
 	.post_update = sq_post_update,
 	.post_delete = sq_post_delete,
 	.post_list = sq_post_list,
+	.user_find_by_id = sq_user_find_by_id,
+	.user_scan = sq_user_scan,
+	.user_insert = sq_user_insert,
+	.user_delete = sq_user_delete,
+	.post_scan = sq_post_scan,
+	.post_insert = sq_post_insert,
+	.count = sq_count,
 	.close = sq_close,
 };
 

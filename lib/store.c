@@ -74,6 +74,24 @@ post_list_cleanup(struct post_list *l)
 	post_list_init(l);
 }
 
+void
+user_list_init(struct user_list *l)
+{
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+user_list_cleanup(struct user_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		user_cleanup(&l->v[i]);
+	free(l->v);
+	user_list_init(l);
+}
+
 bool
 store_id_is_valid(const char *s)
 {

@@ -16,6 +16,21 @@ struct user {
 	char id[STORE_ID_LEN + 1];
 	char *username;
 	char *pwhash;
+	/* When it was made: SQLite's created_ms; in MongoDB board's own
+	 * optional createdAt, else the ObjectId's second. user_create
+	 * leaves it 0. */
+	int64_t created_ms;
+};
+
+struct user_list {
+	struct user *v;
+	size_t n;
+};
+
+/* How many users, and how many posts (of one author when asked). */
+struct store_counts {
+	int64_t users;
+	int64_t posts;
 };
 
 struct post {
@@ -45,6 +60,8 @@ void post_init(struct post *p);
 void post_cleanup(struct post *p);
 void post_list_init(struct post_list *l);
 void post_list_cleanup(struct post_list *l);
+void user_list_init(struct user_list *l);
+void user_list_cleanup(struct user_list *l);
 
 /* true when s is a well-formed id (24 lower-case hex digits). */
 bool store_id_is_valid(const char *s);
@@ -70,8 +87,9 @@ struct store_ops {
 	    const char *author_name, const char *title, size_t title_len,
 	    const char *content, size_t content_len, int64_t now_ms,
 	    struct post *out);
-	/* BOARD_ENOTFOUND (also for a malformed id). primary: read one's
-	 * own write (no replica). */
+	/* BOARD_ENOTFOUND (also for a malformed id). primary: read the
+	 * primary only (author checks); else the URI's read preference,
+	 * then the primary when a lagging replica lacks it. */
 	enum board_err (*post_find)(void *impl, const char *id, bool primary,
 	    struct post *out);
 	/* Sets the fields given (NULL = keep) and updated = now on the post
@@ -90,6 +108,40 @@ struct store_ops {
 	 * after cursor when it is not NULL. */
 	enum board_err (*post_list)(void *impl, const struct store_cursor *after,
 	    int limit, struct post_list *out);
+
+	/* For board-admin (copy, user show/delete, check); all read the
+	 * primary. */
+	/* BOARD_ENOTFOUND (also for a malformed id). */
+	enum board_err (*user_find_by_id)(void *impl, const char *id,
+	    struct user *out);
+	/* Up to limit users in id order, strictly after after_id (NULL or
+	 * "": from the first). An empty list is the end. */
+	enum board_err (*user_scan)(void *impl, const char *after_id,
+	    int limit, struct user_list *out);
+	/* Stores each of v[0..n) as it is (id, username, hash, created_ms),
+	 * setting each[i]: BOARD_OK, BOARD_EEXIST (the id or the username is
+	 * taken), BOARD_EINVAL (a malformed id). Returns BOARD_OK when every
+	 * one was tried; else nothing or part of them may be stored. */
+	enum board_err (*user_insert)(void *impl, const struct user *v,
+	    size_t n, enum board_err *each);
+	/* Deletes the user and every post of theirs, setting *posts to how
+	 * many. BOARD_ENOTFOUND. */
+	enum board_err (*user_delete)(void *impl, const char *id,
+	    int64_t *posts);
+	/* Up to limit posts in id order, strictly after after_id (NULL or
+	 * "": from the first), authors' names filled as post_list does. */
+	enum board_err (*post_scan)(void *impl, const char *after_id,
+	    int limit, struct post_list *out);
+	/* Stores each of v[0..n) as it is (id, author_id, title, content,
+	 * times; author_name where the backend keeps it), setting each[i]:
+	 * BOARD_OK, BOARD_EEXIST (the id is taken), BOARD_ENOTFOUND (SQLite:
+	 * no such author), BOARD_EINVAL (a malformed id). Returns as
+	 * user_insert does. */
+	enum board_err (*post_insert)(void *impl, const struct post *v,
+	    size_t n, enum board_err *each);
+	/* Counts users, and posts: every post, or author_id's when not NULL. */
+	enum board_err (*count)(void *impl, const char *author_id,
+	    struct store_counts *out);
 	void (*close)(void *impl);
 };
 
@@ -131,5 +183,12 @@ enum board_err store_cursor_decode(const char *s, struct store_cursor *out);
 #define store_post_update(st, ...) ((st)->ops->post_update((st)->impl, __VA_ARGS__))
 #define store_post_delete(st, ...) ((st)->ops->post_delete((st)->impl, __VA_ARGS__))
 #define store_post_list(st, ...) ((st)->ops->post_list((st)->impl, __VA_ARGS__))
+#define store_user_find_by_id(st, ...) ((st)->ops->user_find_by_id((st)->impl, __VA_ARGS__))
+#define store_user_scan(st, ...) ((st)->ops->user_scan((st)->impl, __VA_ARGS__))
+#define store_user_insert(st, ...) ((st)->ops->user_insert((st)->impl, __VA_ARGS__))
+#define store_user_delete(st, ...) ((st)->ops->user_delete((st)->impl, __VA_ARGS__))
+#define store_post_scan(st, ...) ((st)->ops->post_scan((st)->impl, __VA_ARGS__))
+#define store_post_insert(st, ...) ((st)->ops->post_insert((st)->impl, __VA_ARGS__))
+#define store_count(st, ...) ((st)->ops->count((st)->impl, __VA_ARGS__))
 
 #endif

@@ -1,18 +1,44 @@
-/* test-password.c: Argon2id hashing, verification, rehash decisions and
- * node-argon2's parameter order. */
+/* test-password.c: Argon2id and bcrypt hashing, verification of what the
+ * Node services wrote (bcryptjs, node-argon2), rehash decisions, and the
+ * timing of a failed login. */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "password.h"
 #include "tap.h"
 
 /* Cheap costs so the test is fast: libsodium's minimums are 1 pass and
  * 8 KiB of memory. */
-static const struct password_cost cheap = { 1, 8192 };
-static const struct password_cost other_ops = { 2, 8192 };
-static const struct password_cost other_mem = { 1, 16384 };
+#define A2 PASSWORD_ARGON2ID
+static const struct password_cost cheap = { 1, 8192, A2, 0 };
+static const struct password_cost other_ops = { 2, 8192, A2, 0 };
+static const struct password_cost other_mem = { 1, 16384, A2, 0 };
+/* bcrypt's minimum cost, 4 (16 rounds), for speed. */
+static const struct password_cost bcrypt4 = { 1, 8192, PASSWORD_BCRYPT, 4 };
+static const struct password_cost bcrypt5 = { 1, 8192, PASSWORD_BCRYPT, 5 };
+
+/*
+ * Made by the Node side for "seed-user-password": bcryptjs 3.0.3
+ * (hashSync with a generated salt, and with a given "$2a$"/"$2y$" salt)
+ * and node-argon2 0.45.1 (argon2i, argon2id with p=2, argon2d).
+ */
+static const char pw_seed[] = "seed-user-password";
+static const char bcryptjs_2b[] =
+    "$2b$05$0.bi..OsWNkshXlnoSiBd.7narBVJ46WAKBvWOhRim3FYVz2d2q.O";
+static const char bcryptjs_2a[] =
+    "$2a$05$abcdefghijklmnopqrstuu7.op0e/IFdZUdyJKmQb9Ioq7ABKpUG.";
+static const char bcryptjs_2y[] =
+    "$2y$05$abcdefghijklmnopqrstuu7.op0e/IFdZUdyJKmQb9Ioq7ABKpUG.";
+static const char node_argon2i[] = "$argon2i$v=19$m=1024,p=1,t=2$"
+    "vGeOLM7Nz5UrkOiCKZ8sPg$h2PzOdAWBB3otyzIz2soI0aAwBUmvQoW+IBNxUByd7g";
+static const char node_argon2id_p2[] = "$argon2id$v=19$m=2048,p=2,t=2$"
+    "rRn3gF+YepH2/P6GBurN1g$1OZfK+9NvplZqtD7w+eFqfad6iYrNjGMFy9/DjNtWlE";
+static const char node_argon2d[] = "$argon2d$v=19$m=1024,p=1,t=2$"
+    "bw/upwmHsd2OeadO0K9lzw$5LZRoQ2RwTbZWnfvAQmdd4UER+Bcorg1rC9jKlg8r0I";
 
 /*
  * Turns libsodium's "$argon2id$v=19$m=M,t=T,p=P$salt$hash" into
@@ -98,7 +124,16 @@ test_garbage(void)
 	    strlen(pw)), BOARD_EDENIED, "node order with empty parts");
 	is_int(password_verify("$2b$10$abcdefghijklmnopqrstuuJ3Zlc8QX9p1Y"
 	    "S5x9zOZ0fY1e2u3i4o", pw, strlen(pw)), BOARD_EDENIED,
-	    "a bcrypt hash is denied");
+	    "a bcrypt hash one character short is denied");
+	is_int(password_verify("$2x$05$abcdefghijklmnopqrstuu7.op0e/IFdZUdyJK"
+	    "mQb9Ioq7ABKpUG.", pw_seed, strlen(pw_seed)), BOARD_EDENIED,
+	    "bcrypt $2x$ (crypt_blowfish's buggy variant) is not read");
+	is_int(password_verify("$2b$03$abcdefghijklmnopqrstuu7.op0e/IFdZUdyJK"
+	    "mQb9Ioq7ABKpUG.", pw_seed, strlen(pw_seed)), BOARD_EDENIED,
+	    "bcrypt cost 3 (below bcrypt's 4) is denied");
+	is_int(password_verify("$2b$05$abcdefghijklmnopqrstuu7.op0e/IFdZUdyJK"
+	    "mQb9Ioq7ABKpUG!", pw_seed, strlen(pw_seed)), BOARD_EDENIED,
+	    "a character outside bcrypt's alphabet is denied");
 	snprintf(bad, sizeof(bad), "%s", h);
 	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
 	is_int(password_verify(bad, pw, strlen(pw)), BOARD_EDENIED,
@@ -159,10 +194,11 @@ test_node_argon2(void)
 	    "node-argon2 order verifies");
 	is_int(password_verify(node, "seed-user-passworD", strlen(pw)),
 	    BOARD_EDENIED, "  and still denies a wrong password");
-	ok(password_needs_rehash(&other_ops, node),
-	    "node-argon2 order needs a rehash even at the same cost");
+	ok(!password_needs_rehash(&other_ops, node),
+	    "node-argon2 order at the same cost needs no rehash (DATA.md: "
+	    "only another scheme or a weaker cost)");
 	ok(!password_needs_rehash(&other_ops, h),
-	    "  while the libsodium original does not");
+	    "  nor does the libsodium original");
 
 	/* The reordering must keep each number with its name. */
 	char swapped[PASSWORD_HASH_MAX + 16];
@@ -172,6 +208,224 @@ test_node_argon2(void)
 		memcpy(p, "$m=8,p=2,t=1$", 13);
 	is_int(password_verify(swapped, pw, strlen(pw)), BOARD_EDENIED,
 	    "p and t swapped in node order is denied");
+}
+
+static void
+test_bcrypt(void)
+{
+	char h[PASSWORD_HASH_MAX], d[96];
+	static const char pw[] = "correct horse battery staple";
+	char long_pw[101];
+
+	is_int(password_hash(&bcrypt4, pw, strlen(pw), h), BOARD_OK,
+	    "bcrypt hash at cost 4");
+	ok(strncmp(h, "$2b$04$", 7) == 0 && strlen(h) == 60,
+	    "  a $2b$ string of 60 characters: %s", h);
+	is_int(password_verify(h, pw, strlen(pw)), BOARD_OK,
+	    "  the right password verifies");
+	is_int(password_verify(h, pw, strlen(pw) - 1), BOARD_EDENIED,
+	    "  one character short is denied");
+	is_str(password_describe(h, d, sizeof(d)), "bcrypt $2b$ cost 4",
+	    "  described as bcrypt cost 4");
+	h[2] = 'a';
+	is_int(password_verify(h, pw, strlen(pw)), BOARD_OK,
+	    "  relabelled $2a$ it verifies (same for these passwords)");
+	h[2] = 'y';
+	is_int(password_verify(h, pw, strlen(pw)), BOARD_OK,
+	    "  relabelled $2y$ it verifies");
+
+	is_int(password_verify(bcryptjs_2b, pw_seed, strlen(pw_seed)),
+	    BOARD_OK, "a bcryptjs $2b$ hash verifies");
+	is_int(password_verify(bcryptjs_2a, pw_seed, strlen(pw_seed)),
+	    BOARD_OK, "a bcryptjs $2a$ hash verifies");
+	is_int(password_verify(bcryptjs_2y, pw_seed, strlen(pw_seed)),
+	    BOARD_OK, "a $2y$ hash verifies");
+	is_int(password_verify(bcryptjs_2b, "seed-user-passworD",
+	    strlen(pw_seed)), BOARD_EDENIED, "  a wrong password is denied");
+	/* crypt_blowfish's published test vector. */
+	is_int(password_verify("$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0Xo"
+	    "uQYb4YMJKvyOeW", "U*U", 3), BOARD_OK,
+	    "crypt_blowfish's vector \"U*U\" verifies");
+
+	is_int(password_hash(&bcrypt4, "ab\0cd", 5, h), BOARD_EINVAL,
+	    "bcrypt refuses a password holding NUL");
+	password_hash(&bcrypt4, "ab", 2, h);
+	is_int(password_verify(h, "ab\0cd", 5), BOARD_EDENIED,
+	    "  and a NUL never passes for the end");
+	memset(long_pw, 'x', 100);
+	long_pw[100] = '\0';
+	password_hash(&bcrypt4, long_pw, 100, h);
+	is_int(password_verify(h, long_pw, 72), BOARD_OK,
+	    "bcrypt reads 72 bytes, as bcryptjs does");
+}
+
+static void
+test_node_hashes(void)
+{
+	char d[96];
+
+	is_int(password_verify(node_argon2i, pw_seed, strlen(pw_seed)),
+	    BOARD_OK, "a node-argon2 argon2i hash verifies");
+	is_int(password_verify(node_argon2i, "x", 1), BOARD_EDENIED,
+	    "  a wrong password is denied");
+	is_int(password_verify(node_argon2id_p2, pw_seed, strlen(pw_seed)),
+	    BOARD_OK, "a node-argon2 argon2id hash with p=2 verifies");
+	is_int(password_verify(node_argon2d, pw_seed, strlen(pw_seed)),
+	    BOARD_EDENIED, "argon2d cannot be verified (libsodium has none)");
+	ok(!password_is_known(node_argon2d), "  and is not a known scheme");
+	ok(password_is_known(node_argon2i) && password_is_known(bcryptjs_2y),
+	    "argon2i and bcrypt are known schemes");
+	ok(!password_is_known("") && !password_is_known("plaintext") &&
+	    !password_is_known(NULL), "empty, plain text, NULL are not");
+	is_str(password_describe(node_argon2id_p2, d, sizeof(d)),
+	    "argon2id m=2048 t=2 p=2 (node-argon2 order)", "describe argon2id");
+	is_str(password_describe(node_argon2i, d, sizeof(d)),
+	    "argon2i m=1024 t=2 p=1 (node-argon2 order)", "describe argon2i");
+	ok(strncmp(password_describe(node_argon2d, d, sizeof(d)), "argon2d",
+	    7) == 0, "describe argon2d: %s", d);
+	is_str(password_describe("$1$abc$def", d, sizeof(d)),
+	    "unknown hash scheme", "describe md5-crypt");
+	ok(strstr(password_describe(bcryptjs_2b, d, sizeof(d)),
+	    "7narBVJ46") == NULL, "a description holds no digest");
+}
+
+static void
+test_rehash_schemes(void)
+{
+	char h[PASSWORD_HASH_MAX];
+	const struct password_cost argon_t1_8m = { 1, 8192 * 1024,
+	    PASSWORD_ARGON2ID, 0 };
+
+	ok(password_needs_rehash(&bcrypt5, node_argon2i),
+	    "bcrypt configured: an Argon2 hash is rehashed");
+	ok(password_needs_rehash(&bcrypt5, "$2b$04$abcdefghijklmnopqrstuu7.op0e"
+	    "/IFdZUdyJKmQb9Ioq7ABKpUG."), "  a lower bcrypt cost is");
+	ok(!password_needs_rehash(&bcrypt5, bcryptjs_2b),
+	    "  the same cost is not");
+	ok(!password_needs_rehash(&bcrypt5, bcryptjs_2a) &&
+	    !password_needs_rehash(&bcrypt5, bcryptjs_2y),
+	    "  nor $2a$/$2y$ at that cost");
+	ok(!password_needs_rehash(&bcrypt4, bcryptjs_2b),
+	    "  nor a higher cost");
+	ok(password_needs_rehash(&cheap, bcryptjs_2b),
+	    "argon2id configured: a bcrypt hash is rehashed");
+	ok(password_needs_rehash(&cheap, node_argon2i), "  argon2i is");
+	ok(!password_needs_rehash(&cheap, node_argon2id_p2),
+	    "  a stronger argon2id (m=2048 t=2) is kept");
+	ok(password_needs_rehash(&argon_t1_8m, node_argon2id_p2),
+	    "  less memory than configured is rehashed");
+	password_hash(&bcrypt4, "x1234567", 8, h);
+	ok(!password_needs_rehash(&bcrypt4, h), "a fresh bcrypt hash is current");
+	ok(password_is_costlier(&bcrypt4, bcryptjs_2b) &&
+	    !password_is_costlier(&bcrypt5, bcryptjs_2b),
+	    "bcrypt cost 5 is costlier than 4, not than 5");
+	ok(password_is_costlier(&cheap, node_argon2id_p2) &&
+	    !password_is_costlier(&argon_t1_8m, node_argon2id_p2),
+	    "argon2id m=2048 t=2 is costlier than m=8 t=1, not than m=8192");
+	ok(!password_is_costlier(&cheap, "garbage"),
+	    "an unreadable hash is not");
+}
+
+static void
+test_conf(void)
+{
+	struct conf c;
+	struct password_cost pc;
+
+	conf_init(&c);
+	password_cost_from_conf(&c, &pc);
+	ok(pc.scheme == PASSWORD_ARGON2ID && pc.bcrypt_cost == 10 &&
+	    pc.ops == 2 && pc.mem == 19456 * 1024,
+	    "defaults: argon2id t=2 m=19456 KiB, bcrypt cost 10");
+	free(c.password_hash);
+	c.password_hash = xstrdup("bcrypt");
+	c.bcrypt_cost = 12;
+	password_cost_from_conf(&c, &pc);
+	ok(pc.scheme == PASSWORD_BCRYPT && pc.bcrypt_cost == 12,
+	    "password_hash = bcrypt, bcrypt_cost = 12");
+	conf_cleanup(&c);
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define RUNS 5
+
+/* The median time of RUNS login checks against hash (NULL: unknown
+ * user), and the shortest. */
+static int64_t
+login_time(const struct password_cost *c, const char *hash, const char *pw,
+    int64_t *shortest)
+{
+	int64_t t[RUNS];
+
+	for (int i = 0; i < RUNS; i++) {
+		int64_t t0 = mono_ns();
+
+		(void)password_login_verify(c, hash, "0123456789abcdef01234567",
+		    pw, strlen(pw));
+		t[i] = mono_ns() - t0;
+	}
+	qsort(t, RUNS, sizeof(t[0]), cmp_i64);
+	*shortest = t[0];
+	return t[RUNS / 2];
+}
+
+static void
+test_login_timing(void)
+{
+	/* argon2id configured, cheap; bcrypt cost 8 (about 15 ms): the
+	 * two schemes differ a hundredfold, as bcrypt 10 and Argon2id at
+	 * OWASP's cost differ some twofold in production. */
+	const struct password_cost c = { 1, 8192, PASSWORD_ARGON2ID, 8 };
+	const struct password_cost cb = { 1, 8192, PASSWORD_BCRYPT, 8 };
+	char argon[PASSWORD_HASH_MAX], bc[PASSWORD_HASH_MAX];
+	static const char pw[] = "the right password";
+	int64_t floor, unk, kb, ka, kx, ok_a, s_unk, s_kb, s_ka, s_kx, s_ok;
+
+	password_hash(&c, pw, strlen(pw), argon);
+	password_hash(&cb, pw, strlen(pw), bc);
+	floor = password_login_floor_ns(&c);
+	diag("floor %.1f ms", floor / 1e6);
+	ok(floor > 0, "the floor is measured");
+	unk = login_time(&c, NULL, "a wrong password", &s_unk);
+	kb = login_time(&c, bc, "a wrong password", &s_kb);
+	ka = login_time(&c, argon, "a wrong password", &s_ka);
+	kx = login_time(&c, "$argon2d$v=19$m=8,t=1,p=1$AAAA$AAAA",
+	    "a wrong password", &s_kx);
+	ok_a = login_time(&c, argon, pw, &s_ok);
+	diag("median ms: unknown %.1f, bcrypt %.1f, argon2id %.1f, "
+	    "unreadable %.1f, right password %.2f", unk / 1e6, kb / 1e6,
+	    ka / 1e6, kx / 1e6, ok_a / 1e6);
+	/* The mechanism, exactly: no failure returns before the floor. */
+	ok(s_unk >= floor && s_kb >= floor && s_ka >= floor && s_kx >= floor,
+	    "no failed check returns before the floor");
+	/* And the effect, with room for a busy machine: an unknown user
+	 * and each kind of known one are within half the floor. Unpadded,
+	 * the cheap Argon2id would answer ~100 times sooner than bcrypt. */
+	ok(llabs(unk - kb) < floor / 2 && llabs(unk - ka) < floor / 2 &&
+	    llabs(unk - kx) < floor / 2,
+	    "unknown user, bcrypt user, argon2id user and unreadable hash "
+	    "take the same time");
+	ok(ok_a < floor / 2, "a right password is not held back");
+	is_int(password_login_verify(&c, bc, "u", pw, strlen(pw)), BOARD_OK,
+	    "a right bcrypt password passes the login check");
+	is_int(password_login_verify(&c, NULL, "u", pw, strlen(pw)),
+	    BOARD_EDENIED, "an unknown user never passes");
 }
 
 int
@@ -185,5 +439,10 @@ main(void)
 	test_garbage();
 	test_rehash();
 	test_node_argon2();
+	test_bcrypt();
+	test_node_hashes();
+	test_rehash_schemes();
+	test_conf();
+	test_login_timing();
 	return tap_done();
 }

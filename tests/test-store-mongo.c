@@ -20,6 +20,7 @@
 #include "board.h"
 #include "conf.h"
 #include "log.h"
+#include "store-mongo.h"
 #include "store.h"
 #include "tap.h"
 
@@ -344,7 +345,7 @@ test_signup_race(void)
 
 /*
  * The author in the filter of PATCH and DELETE (the security review), for
- * a post whose authorId a Node service stored as a string rather than an
+ * a post whose author id was stored as a string rather than an
  * ObjectId: its author may still change it, another may not.
  */
 static void
@@ -376,27 +377,27 @@ test_author_as_string(void)
 	bson_oid_init(&oid, NULL);
 	bson_oid_to_string(&oid, id);
 	doc = BCON_NEW("_id", BCON_OID(&oid), "title", BCON_UTF8("node"),
-	    "content", BCON_UTF8("by node"), "authorId", BCON_UTF8(author),
-	    "authorName", BCON_UTF8("n"), "createdAt",
+	    "content", BCON_UTF8("by node"), "author", BCON_UTF8(author),
+	    "createdAt",
 	    BCON_DATE_TIME(board_now_ms()), "updatedAt",
 	    BCON_DATE_TIME(board_now_ms()));
 	inserted = mongoc_collection_insert_one(posts, doc, NULL, NULL, &e);
-	ok(inserted, "a post with a string authorId, as Node may write it%s%s",
+	ok(inserted, "a post with a string author, as Node may write it%s%s",
 	    inserted ? "" : ": ", inserted ? "" : e.message);
 	if (!inserted)
 		goto out;
 	is_int(store_post_update(st, id, other, "x", 1, NULL, 0,
 	    board_now_ms(), &q), BOARD_ENOTFOUND,
-	    "string authorId: another author's update finds nothing");
+	    "string author: another author's update finds nothing");
 	is_int(store_post_delete(st, id, other), BOARD_ENOTFOUND,
-	    "string authorId: another author's delete finds nothing");
+	    "string author: another author's delete finds nothing");
 	is_int(store_post_update(st, id, author, "mine", 4, NULL, 0,
 	    board_now_ms(), &q), BOARD_OK,
-	    "string authorId: the author's update works");
+	    "string author: the author's update works");
 	is_str(q.title, "mine", "  and changed the title");
 	is_str(q.author_id, author, "  the author id read back");
 	is_int(store_post_delete(st, id, author), BOARD_OK,
-	    "string authorId: the author's delete works");
+	    "string author: the author's delete works");
 out:
 	post_cleanup(&q);
 	bson_destroy(doc);
@@ -469,6 +470,350 @@ test_documentdb_options(void)
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
+	store_close(st);
+}
+
+/* A finder that a replica set would answer: what each attempt saw. */
+struct fake_finder {
+	int calls;
+	mongoc_read_mode_t modes[4];
+	enum board_err on_secondary;	/* answer when not reading primary */
+	enum board_err on_primary;
+};
+
+static enum board_err
+fake_find(void *arg, const mongoc_read_prefs_t *prefs)
+{
+	struct fake_finder *f = arg;
+	mongoc_read_mode_t mode = prefs != NULL ?
+	    mongoc_read_prefs_get_mode(prefs) : MONGOC_READ_PRIMARY;
+
+	if (f->calls < 4)
+		f->modes[f->calls] = mode;
+	f->calls++;
+	return mode == MONGOC_READ_PRIMARY ? f->on_primary : f->on_secondary;
+}
+
+/*
+ * The replica fallback, without a replica set: the read goes to the URI's
+ * read preference, and to the primary only when that may lag and found
+ * nothing.
+ */
+static void
+test_read_fallback(void)
+{
+	mongoc_read_prefs_t *sp = mongoc_read_prefs_new(
+	    MONGOC_READ_SECONDARY_PREFERRED);
+	mongoc_read_prefs_t *sec = mongoc_read_prefs_new(MONGOC_READ_SECONDARY);
+	mongoc_read_prefs_t *near = mongoc_read_prefs_new(MONGOC_READ_NEAREST);
+	mongoc_read_prefs_t *pri = mongoc_read_prefs_new(MONGOC_READ_PRIMARY);
+	struct fake_finder f;
+
+	ok(store_mongo_prefs_may_lag(sp) && store_mongo_prefs_may_lag(sec) &&
+	    store_mongo_prefs_may_lag(near), "secondaryPreferred, secondary "
+	    "and nearest may read a lagging replica");
+	ok(!store_mongo_prefs_may_lag(pri) && !store_mongo_prefs_may_lag(NULL),
+	    "primary (and no preference) may not");
+
+	/* Just written: the replica has not caught up. */
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_ENOTFOUND;
+	f.on_primary = BOARD_OK;
+	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f), BOARD_OK,
+	    "a post the replica lacks is found on the primary");
+	ok(f.calls == 2 && f.modes[0] == MONGOC_READ_SECONDARY_PREFERRED &&
+	    f.modes[1] == MONGOC_READ_PRIMARY,
+	    "  the replica first, then the primary (%d reads)", f.calls);
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_ENOTFOUND;
+	f.on_primary = BOARD_OK;
+	is_int(store_mongo_find_fallback(near, pri, fake_find, &f), BOARD_OK,
+	    "  the same with nearest");
+	/* The replica has it: the primary is spared. */
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_OK;
+	f.on_primary = BOARD_OK;
+	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f), BOARD_OK,
+	    "a post the replica has is read there");
+	is_int(f.calls, 1, "  with one read");
+	/* Not anywhere: both say so, and it is 404. */
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_ENOTFOUND;
+	f.on_primary = BOARD_ENOTFOUND;
+	is_int(store_mongo_find_fallback(sec, pri, fake_find, &f),
+	    BOARD_ENOTFOUND, "an unknown post is not found");
+	is_int(f.calls, 2, "  after asking the primary too");
+	/* An error is the answer; no second try behind it. */
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_EUNAVAIL;
+	f.on_primary = BOARD_OK;
+	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f),
+	    BOARD_EUNAVAIL, "an outage is reported, not retried");
+	is_int(f.calls, 1, "  one read");
+	/* Author checks pass the primary: one read there. */
+	memset(&f, 0, sizeof(f));
+	f.on_secondary = BOARD_OK;
+	f.on_primary = BOARD_ENOTFOUND;
+	is_int(store_mongo_find_fallback(pri, pri, fake_find, &f),
+	    BOARD_ENOTFOUND, "a primary read is not repeated");
+	ok(f.calls == 1 && f.modes[0] == MONGOC_READ_PRIMARY,
+	    "  one read, on the primary");
+	mongoc_read_prefs_destroy(pri);
+	mongoc_read_prefs_destroy(near);
+	mongoc_read_prefs_destroy(sec);
+	mongoc_read_prefs_destroy(sp);
+}
+
+/* test_uri with its database replaced by db. */
+static void
+uri_with_db(const char *db, char *out, size_t n)
+{
+	const char *hosts = strstr(test_uri, "://");
+	const char *slash = hosts != NULL ? strchr(hosts + 3, '/') : NULL;
+	const char *q = strchr(test_uri, '?');
+	int len = slash != NULL ? (int)(slash - test_uri) :
+	    q != NULL ? (int)(q - test_uri) : (int)strlen(test_uri);
+
+	snprintf(out, n, "%.*s/%s%s", len, test_uri, db, q != NULL ? q : "");
+}
+
+static void
+migrate_progress(void *arg, const struct store_mongo_migration *m)
+{
+	int *calls = arg;
+
+	(void)m;
+	(*calls)++;
+}
+
+/* A database of the earlier board layout is refused, then migrated. */
+static void
+test_old_layout(void)
+{
+	char db[64], uri[512];
+	mongoc_client_t *cl;
+	mongoc_collection_t *users, *posts;
+	bson_oid_t uid, pid, pid2, both;
+	bson_error_t e;
+	bson_t *d;
+	struct store *st = NULL;
+	struct store_mongo_migration m;
+	struct conf c;
+	struct user u;
+	struct post p;
+	char *err = NULL;
+	int calls = 0;
+	bool okay = true;
+
+	snprintf(db, sizeof(db), "old_%s", test_tag);
+	for (char *x = db; *x != '\0'; x++)
+		if (*x == '-')
+			*x = '_';
+	uri_with_db(db, uri, sizeof(uri));
+	cl = mongoc_client_new(uri);
+	users = mongoc_client_get_collection(cl, db, "users");
+	posts = mongoc_client_get_collection(cl, db, "posts");
+	bson_oid_init(&uid, NULL);
+	bson_oid_init(&both, NULL);
+	bson_oid_init(&pid, NULL);
+	bson_oid_init(&pid2, NULL);
+	/* As board wrote them before DATA.md. */
+	d = BCON_NEW("_id", BCON_OID(&uid), "username", BCON_UTF8("olduser"),
+	    "pwhash", BCON_UTF8("$argon2id$old"), "createdAt",
+	    BCON_DATE_TIME(1700000000123));
+	okay &= mongoc_collection_insert_one(users, d, NULL, NULL, &e);
+	bson_destroy(d);
+	d = BCON_NEW("_id", BCON_OID(&both), "username", BCON_UTF8("both"),
+	    "pwhash", BCON_UTF8("$a"), "password", BCON_UTF8("$b"));
+	okay &= mongoc_collection_insert_one(users, d, NULL, NULL, &e);
+	bson_destroy(d);
+	d = BCON_NEW("_id", BCON_OID(&pid), "title", BCON_UTF8("t1"),
+	    "content", BCON_UTF8("c1"), "authorId", BCON_OID(&uid),
+	    "authorName", BCON_UTF8("olduser"), "createdAt",
+	    BCON_DATE_TIME(1700000000200), "updatedAt",
+	    BCON_DATE_TIME(1700000000300));
+	okay &= mongoc_collection_insert_one(posts, d, NULL, NULL, &e);
+	bson_destroy(d);
+	d = BCON_NEW("_id", BCON_OID(&pid2), "title", BCON_UTF8("t2"),
+	    "content", BCON_UTF8("c2"), "authorId", BCON_OID(&uid),
+	    "authorName", BCON_UTF8("olduser"), "createdAt",
+	    BCON_DATE_TIME(1700000000400), "updatedAt",
+	    BCON_DATE_TIME(1700000000400));
+	okay &= mongoc_collection_insert_one(posts, d, NULL, NULL, &e);
+	bson_destroy(d);
+	ok(okay, "a database in the earlier layout (%s)", db);
+
+	is_int(open_uri(uri, 2000, &st, &err), BOARD_EINVAL,
+	    "the store refuses to open it");
+	ok(err != NULL && strstr(err, "migrate-layout") != NULL &&
+	    strstr(err, "MONGODB_URI") != NULL, "  naming the remedy: %s",
+	    err != NULL ? err : "(none)");
+	free(err);
+	store_close(st);
+
+	conf_init(&c);
+	free(c.mongodb_uri);
+	c.mongodb_uri = xstrdup(uri);
+	is_int(store_mongo_migrate_layout(&c, migrate_progress, &calls, &m,
+	    &err), BOARD_OK, "migrate-layout");
+	free(err);
+	err = NULL;
+	ok(m.users == 1 && m.posts == 2 && m.conflicts == 1,
+	    "  moved 1 user and 2 posts, left 1 conflict (%lld, %lld, %lld)",
+	    (long long)m.users, (long long)m.posts, (long long)m.conflicts);
+	ok(calls > 0, "  and told its progress");
+	is_int(store_mongo_migrate_layout(&c, NULL, NULL, &m, &err), BOARD_OK,
+	    "migrate-layout again");
+	free(err);
+	err = NULL;
+	ok(m.users == 0 && m.posts == 0, "  changes nothing");
+	conf_cleanup(&c);
+
+	d = BCON_NEW("_id", BCON_OID(&pid));
+	{
+		mongoc_cursor_t *cur = mongoc_collection_find_with_opts(posts,
+		    d, NULL, NULL);
+		const bson_t *doc;
+		bson_iter_t it;
+
+		okay = mongoc_cursor_next(cur, &doc) &&
+		    bson_iter_init_find(&it, doc, "author") &&
+		    BSON_ITER_HOLDS_OID(&it) &&
+		    bson_oid_equal(bson_iter_oid(&it), &uid) &&
+		    !bson_iter_init_find(&it, doc, "authorId") &&
+		    !bson_iter_init_find(&it, doc, "authorName") &&
+		    bson_iter_init_find(&it, doc, "__v");
+		mongoc_cursor_destroy(cur);
+	}
+	bson_destroy(d);
+	ok(okay, "  a post now has author: ObjectId and __v, and no "
+	    "authorId/authorName");
+
+	is_int(open_uri(uri, 2000, &st, &err), BOARD_OK, "the store opens it");
+	free(err);
+	if (st != NULL) {
+		char sid[25];
+
+		user_init(&u);
+		post_init(&p);
+		is_int(store_user_find_by_name(st, "olduser", &u), BOARD_OK,
+		    "  finds the user");
+		is_str(u.pwhash, "$argon2id$old", "  with the hash in password");
+		bson_oid_to_string(&pid, sid);
+		is_int(store_post_find(st, sid, false, &p), BOARD_OK,
+		    "  reads the post");
+		is_str(p.author_name, "olduser", "  by its author");
+		ok(p.created_ms == 1700000000200 &&
+		    p.updated_ms == 1700000000300, "  with its times");
+		post_cleanup(&p);
+		user_cleanup(&u);
+		store_close(st);
+	}
+	{
+		mongoc_database_t *dbh = mongoc_client_get_database(cl, db);
+
+		mongoc_database_drop(dbh, NULL);
+		mongoc_database_destroy(dbh);
+	}
+	mongoc_collection_destroy(posts);
+	mongoc_collection_destroy(users);
+	mongoc_client_destroy(cl);
+}
+
+/* Indexes mongoose made (its own names) are no reason to fail. */
+static void
+test_mongoose_indexes(void)
+{
+	char db[64], uri[512];
+	mongoc_client_t *cl;
+	mongoc_database_t *dbh;
+	bson_t *cmd;
+	bson_error_t e;
+	struct store *st = NULL;
+	char *err = NULL;
+	bool okay;
+
+	snprintf(db, sizeof(db), "idx_%s", test_tag);
+	for (char *x = db; *x != '\0'; x++)
+		if (*x == '-')
+			*x = '_';
+	uri_with_db(db, uri, sizeof(uri));
+	cl = mongoc_client_new(uri);
+	dbh = mongoc_client_get_database(cl, db);
+	/* mongoose: username_1 unique (autoIndex); a posts index of the
+	 * Node service under another name, with background set. */
+	cmd = BCON_NEW("createIndexes", BCON_UTF8("users"), "indexes", "[",
+	    "{", "key", "{", "username", BCON_INT32(1), "}", "name",
+	    BCON_UTF8("username_1"), "unique", BCON_BOOL(true), "background",
+	    BCON_BOOL(true), "}", "]");
+	okay = mongoc_database_write_command_with_opts(dbh, cmd, NULL, NULL,
+	    &e);
+	bson_destroy(cmd);
+	cmd = BCON_NEW("createIndexes", BCON_UTF8("posts"), "indexes", "[",
+	    "{", "key", "{", "createdAt", BCON_INT32(-1), "_id",
+	    BCON_INT32(-1), "}", "name", BCON_UTF8("newest_first"), "}", "]");
+	okay &= mongoc_database_write_command_with_opts(dbh, cmd, NULL, NULL,
+	    &e);
+	bson_destroy(cmd);
+	ok(okay, "indexes made as mongoose and the Node service name them");
+	is_int(open_uri(uri, 2000, &st, &err), BOARD_OK,
+	    "the store opens beside them");
+	if (err != NULL)
+		diag("%s", err);
+	free(err);
+	store_close(st);
+	mongoc_database_drop(dbh, NULL);
+	mongoc_database_destroy(dbh);
+	mongoc_client_destroy(cl);
+}
+
+/* A page names its authors with one query, whatever their number. */
+static void
+test_one_author_query(void)
+{
+	struct store *st;
+	struct user u[5];
+	struct post p[20];
+	struct post_list l;
+	char *err;
+	uint64_t before;
+	int named = 1, made = 1;
+
+	if (open_uri(test_uri, 2000, &st, &err) != BOARD_OK) {
+		ok(0, "open: %s", err != NULL ? err : "?");
+		free(err);
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "page%d", i);
+		user_init(&u[i]);
+		made &= store_user_create(st, tagged(n), "h", &u[i]) == BOARD_OK;
+	}
+	/* Far in the future, so they are the first page. */
+	for (int i = 0; i < 20; i++) {
+		post_init(&p[i]);
+		made &= store_post_create(st, u[i % 5].id, u[i % 5].username,
+		    "t", 1, "c", 1, INT64_C(253402300799000) - i, &p[i]) ==
+		    BOARD_OK;
+	}
+	ok(made, "20 posts by 5 authors");
+	post_list_init(&l);
+	before = store_mongo_finds();
+	is_int(store_post_list(st, NULL, 20, &l), BOARD_OK, "list them");
+	is_int((long long)(store_mongo_finds() - before), 2,
+	    "  in two finds: the page, then its 5 authors with one $in");
+	for (size_t i = 0; i < l.n && i < 20; i++)
+		named &= strcmp(l.v[i].author_name, p[i].author_name) == 0;
+	ok(l.n == 20 && named, "  every post named by its author");
+	post_list_cleanup(&l);
+	for (int i = 0; i < 20; i++) {
+		store_post_delete(st, p[i].id, p[i].author_id);
+		post_cleanup(&p[i]);
+	}
+	for (int i = 0; i < 5; i++)
+		user_cleanup(&u[i]);
 	store_close(st);
 }
 
@@ -786,6 +1131,10 @@ main(void)
 		return tap_done();
 	test_shared_server();
 	test_documentdb_options();
+	test_read_fallback();
+	test_one_author_query();
+	test_old_layout();
+	test_mongoose_indexes();
 	test_unreachable_at_start();
 	test_outage();
 	test_hang();

@@ -299,6 +299,313 @@ test_users(struct store *st)
 	user_cleanup(NULL);
 }
 
+/* An id of our form whose seconds are t: ids sort by it, then randomly. */
+static void
+id_at(uint32_t t, char out[STORE_ID_LEN + 1])
+{
+	char r[STORE_ID_LEN + 1];
+
+	store_id_new(r);
+	snprintf(out, STORE_ID_LEN + 1, "%08x%s", (unsigned)t, r + 8);
+}
+
+/* Walks every user (or post) in id order with pages of `page`: true when
+ * ids strictly increase, and counts how many of want[0..nw) it met. */
+static bool
+scan_users(struct store *st, int page, char want[][STORE_ID_LEN + 1],
+    size_t nw, size_t *met, size_t *total)
+{
+	struct user_list l;
+	char after[STORE_ID_LEN + 1] = "";
+	bool order = true;
+
+	*met = *total = 0;
+	user_list_init(&l);
+	for (int guard = 0; guard < 100000; guard++) {
+		if (store_user_scan(st, after, page, &l) != BOARD_OK) {
+			order = false;
+			break;
+		}
+		if (l.n == 0)
+			break;
+		for (size_t i = 0; i < l.n; i++) {
+			if (strcmp(l.v[i].id, after) <= 0)
+				order = false;
+			memcpy(after, l.v[i].id, sizeof(after));
+			for (size_t j = 0; j < nw; j++)
+				if (strcmp(want[j], l.v[i].id) == 0)
+					(*met)++;
+		}
+		*total += l.n;
+	}
+	user_list_cleanup(&l);
+	return order;
+}
+
+static bool
+scan_posts(struct store *st, int page, char want[][STORE_ID_LEN + 1],
+    size_t nw, const char *want_author, size_t *met)
+{
+	struct post_list l;
+	char after[STORE_ID_LEN + 1] = "";
+	bool good = true;
+
+	*met = 0;
+	post_list_init(&l);
+	for (int guard = 0; guard < 100000; guard++) {
+		if (store_post_scan(st, after, page, &l) != BOARD_OK) {
+			good = false;
+			break;
+		}
+		if (l.n == 0)
+			break;
+		for (size_t i = 0; i < l.n; i++) {
+			if (strcmp(l.v[i].id, after) <= 0)
+				good = false;
+			memcpy(after, l.v[i].id, sizeof(after));
+			for (size_t j = 0; j < nw; j++)
+				if (strcmp(want[j], l.v[i].id) == 0) {
+					(*met)++;
+					if (strcmp(l.v[i].author_name,
+					    want_author) != 0)
+						good = false;
+				}
+		}
+	}
+	post_list_cleanup(&l);
+	return good;
+}
+
+#define NADMIN 5
+
+/* The functions board-admin copies and inspects with. */
+static void
+test_admin(struct store *st)
+{
+	struct user u[NADMIN], w, made;
+	struct post p[NADMIN], q;
+	struct post_list l;
+	struct store_counts cnt;
+	enum board_err each[NADMIN + 2];
+	char uids[NADMIN][STORE_ID_LEN + 1], pids[NADMIN][STORE_ID_LEN + 1];
+	char un[NADMIN][64], hash[NADMIN][32], ghost[STORE_ID_LEN + 1];
+	uint32_t now = (uint32_t)(board_now_ms() / 1000);
+	int64_t t0 = 1700000000123, deleted = -1;
+	size_t met, total, n;
+	int all;
+
+	user_init(&w);
+	user_init(&made);
+	post_init(&q);
+	post_list_init(&l);
+
+	/* Users with given ids, hashes and times, as a copy stores them. */
+	for (int i = 0; i < NADMIN; i++) {
+		char what[16];
+
+		snprintf(what, sizeof(what), "adm%d", i);
+		name(un[i], sizeof(un[i]), what);
+		snprintf(hash[i], sizeof(hash[i]), "$2b$10$hash%d", i);
+		id_at(now - 1000 + (uint32_t)i, uids[i]);
+		user_init(&u[i]);
+		memcpy(u[i].id, uids[i], sizeof(uids[i]));
+		u[i].username = un[i];
+		u[i].pwhash = hash[i];
+		u[i].created_ms = t0 + i;
+	}
+	is_int(store_user_insert(st, u, NADMIN, each), BOARD_OK,
+	    "user_insert of %d users", NADMIN);
+	all = 1;
+	for (int i = 0; i < NADMIN; i++)
+		all &= each[i] == BOARD_OK;
+	ok(all, "  each one stored");
+	is_int(store_user_find_by_id(st, uids[2], &w), BOARD_OK,
+	    "user_find_by_id");
+	ok(strcmp(w.id, uids[2]) == 0 && strcmp(w.username, un[2]) == 0 &&
+	    strcmp(w.pwhash, hash[2]) == 0 && w.created_ms == t0 + 2,
+	    "  the same id, name, hash and time (%lld)",
+	    (long long)w.created_ms);
+	is_int(store_user_find_by_name(st, un[3], &w), BOARD_OK,
+	    "an inserted user is found by name");
+	is_str(w.id, uids[3], "  with its given id");
+	is_int(store_user_find_by_id(st, "ffffffffffffffffffffffff", &w),
+	    BOARD_ENOTFOUND, "user_find_by_id of an unknown id");
+	is_int(store_user_find_by_id(st, "zz", &w), BOARD_ENOTFOUND,
+	    "user_find_by_id of a malformed id");
+	is_int(store_user_insert(st, u, NADMIN, each), BOARD_OK,
+	    "user_insert again");
+	all = 1;
+	for (int i = 0; i < NADMIN; i++)
+		all &= each[i] == BOARD_EEXIST;
+	ok(all, "  every one is EEXIST, nothing overwritten");
+	{
+		struct user two[2];
+		char other[64];
+
+		name(other, sizeof(other), "admnew");
+		user_init(&two[0]);
+		user_init(&two[1]);
+		id_at(now, two[0].id);		/* new id, taken name */
+		two[0].username = un[0];
+		two[0].pwhash = "$x";
+		memcpy(two[1].id, "not-an-id", 10);
+		two[1].username = other;
+		two[1].pwhash = "$x";
+		is_int(store_user_insert(st, two, 2, each), BOARD_OK,
+		    "user_insert of a taken name and a bad id");
+		is_int(each[0], BOARD_EEXIST, "  a taken username is EEXIST");
+		is_int(each[1], BOARD_EINVAL, "  a malformed id is EINVAL");
+	}
+	if (store_user_create(st, un[0], "h", &made) == BOARD_EEXIST &&
+	    store_user_find_by_id(st, uids[0], &w) == BOARD_OK)
+		ok(strcmp(w.pwhash, hash[0]) == 0, "  the first one is intact");
+	else
+		ok(0, "  the first one is intact");
+	{
+		char fresh[64];
+		int64_t before = board_now_ms();
+
+		name(fresh, sizeof(fresh), "admfresh");
+		if (store_user_create(st, fresh, "h", &made) == BOARD_OK &&
+		    store_user_find_by_id(st, made.id, &w) == BOARD_OK)
+			ok(w.created_ms >= before - 1000 &&
+			    w.created_ms <= board_now_ms() + 1000,
+			    "a signed-up user's time is now");
+		else
+			ok(0, "a signed-up user's time is now");
+	}
+
+	ok(scan_users(st, 2, uids, NADMIN, &met, &total),
+	    "user_scan in pages of 2: ids strictly increase");
+	is_int((long long)met, NADMIN, "  and it meets every inserted user "
+	    "once (of %zu)", total);
+	{
+		char last[STORE_ID_LEN + 1];
+
+		memcpy(last, "ffffffffffffffffffffffff", sizeof(last));
+		is_int(store_user_scan(st, last, 10, &(struct user_list){0}),
+		    BOARD_OK, "a scan after the last id");
+		is_int(store_user_scan(st, "", 0, &(struct user_list){0}),
+		    BOARD_EINVAL, "a scan of 0 is EINVAL");
+	}
+
+	/* Posts with given ids and times, updated after created. */
+	for (int i = 0; i < NADMIN; i++) {
+		post_init(&p[i]);
+		id_at(now - 500 + (uint32_t)i, pids[i]);
+		memcpy(p[i].id, pids[i], sizeof(pids[i]));
+		memcpy(p[i].author_id, uids[1], sizeof(uids[1]));
+		p[i].author_name = un[1];
+		p[i].title = "copied title";
+		p[i].content = i == 0 ? "" : "copied \xc3\xa9 content";
+		p[i].created_ms = t0 + 10 * i;
+		p[i].updated_ms = t0 + 10 * i + 5;
+	}
+	is_int(store_post_insert(st, p, NADMIN, each), BOARD_OK,
+	    "post_insert of %d posts", NADMIN);
+	all = 1;
+	for (int i = 0; i < NADMIN; i++)
+		all &= each[i] == BOARD_OK;
+	ok(all, "  each one stored");
+	is_int(store_post_find(st, pids[3], false, &q), BOARD_OK,
+	    "an inserted post is found");
+	ok(strcmp(q.id, pids[3]) == 0 && strcmp(q.author_id, uids[1]) == 0 &&
+	    strcmp(q.author_name, un[1]) == 0 &&
+	    strcmp(q.title, "copied title") == 0 &&
+	    strcmp(q.content, "copied \xc3\xa9 content") == 0 &&
+	    q.created_ms == t0 + 30 && q.updated_ms == t0 + 35,
+	    "  with the same id, author, text and both times");
+	is_int(store_post_insert(st, p, NADMIN, each), BOARD_OK,
+	    "post_insert again");
+	all = 1;
+	for (int i = 0; i < NADMIN; i++)
+		all &= each[i] == BOARD_EEXIST;
+	ok(all, "  every one is EEXIST");
+	ok(scan_posts(st, 3, pids, NADMIN, un[1], &met),
+	    "post_scan in pages of 3: ids increase, authors named");
+	is_int((long long)met, NADMIN, "  and it meets every inserted post");
+
+	/* A post whose author does not exist. */
+	{
+		struct post orphan = p[0];
+
+		id_at(now, orphan.id);
+		store_id_new(ghost);
+		memcpy(orphan.author_id, ghost, sizeof(ghost));
+		orphan.author_name = "ghost";
+		is_int(store_post_insert(st, &orphan, 1, each), BOARD_OK,
+		    "post_insert of a post by nobody");
+		if (is_sqlite) {
+			is_int(each[0], BOARD_ENOTFOUND,
+			    "  SQLite refuses it (author is a foreign key)");
+		} else {
+			is_int(each[0], BOARD_OK, "  MongoDB stores it");
+			is_int(store_post_find(st, orphan.id, false, &q),
+			    BOARD_OK, "  it reads");
+			ok(strcmp(q.author_id, ghost) == 0 &&
+			    q.author_name[0] == '\0', "  author {\"id\": "
+			    "\"%s\", \"username\": \"\"} (DATA.md)",
+			    q.author_id);
+			store_post_delete(st, orphan.id, ghost);
+		}
+	}
+
+	is_int(store_count(st, uids[1], &cnt), BOARD_OK, "count");
+	ok(cnt.users >= NADMIN && cnt.posts == NADMIN,
+	    "  %lld users, the author's %lld posts", (long long)cnt.users,
+	    (long long)cnt.posts);
+	is_int(store_count(st, NULL, &cnt), BOARD_OK, "count everything");
+	ok(cnt.posts >= NADMIN, "  %lld posts", (long long)cnt.posts);
+	is_int(store_user_delete(st, uids[1], &deleted), BOARD_OK,
+	    "user_delete");
+	is_int(deleted, NADMIN, "  deletes the user's %d posts", NADMIN);
+	is_int(store_user_find_by_id(st, uids[1], &w), BOARD_ENOTFOUND,
+	    "  the user is gone");
+	is_int(store_post_find(st, pids[0], true, &q), BOARD_ENOTFOUND,
+	    "  and the posts");
+	is_int(store_count(st, uids[1], &cnt), BOARD_OK, "count again");
+	is_int(cnt.posts, 0, "  no post of that author");
+	is_int(store_user_delete(st, uids[1], &deleted), BOARD_ENOTFOUND,
+	    "user_delete twice is ENOTFOUND");
+	is_int(store_user_delete(st, "zz", &deleted), BOARD_ENOTFOUND,
+	    "user_delete of a malformed id");
+
+	/* A page by several authors names each (MongoDB: one $in query). */
+	{
+		struct post mine[3];
+		int good = 1;
+
+		for (int i = 0; i < 3; i++) {
+			post_init(&mine[i]);
+			make_post(st, &u[2 + i % 2], "multi", board_now_ms() +
+			    86400000 * 365LL * 50, &mine[i]);
+		}
+		n = 0;
+		if (store_post_list(st, NULL, 3, &l) == BOARD_OK)
+			for (size_t i = 0; i < l.n; i++) {
+				for (int k = 0; k < 3; k++)
+					if (strcmp(l.v[i].id, mine[k].id) == 0) {
+						n++;
+						good &= strcmp(l.v[i].author_name,
+						    mine[k].author_name) == 0;
+					}
+			}
+		ok(n == 3 && good, "a page by two authors names each");
+		for (int i = 0; i < 3; i++) {
+			store_post_delete(st, mine[i].id, mine[i].author_id);
+			post_cleanup(&mine[i]);
+		}
+	}
+	for (int i = 0; i < NADMIN; i++)
+		if (i != 1)
+			store_user_delete(st, uids[i], &deleted);
+	store_user_delete(st, made.id, &deleted);
+	post_list_cleanup(&l);
+	post_cleanup(&q);
+	user_cleanup(&made);
+	user_cleanup(&w);
+}
+
 static void
 test_posts(struct store *st)
 {
@@ -1139,6 +1446,7 @@ main(void)
 		test_users(st);
 		test_posts(st);
 		test_content(st);
+		test_admin(st);
 		test_order_and_paging(st);
 		test_concurrency(st);
 		if (is_sqlite) {
