@@ -272,7 +272,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/auth/me", me_get, ROUTE_SESSION },
 	{ "POST", "/api/auth/password", password_post, ROUTE_SESSION },
 	{ "POST", "/api/auth/logout-all", logout_all_post, ROUTE_SESSION },
-	{ NULL, NULL, NULL, 0 }
+	{ NULL, NULL, NULL, 0 },
 };
 
 int

@@ -300,7 +300,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/posts/{id}", posts_get, 0 },
 	{ "PATCH", "/api/posts/{id}", posts_patch, ROUTE_SESSION },
 	{ "DELETE", "/api/posts/{id}", posts_delete, ROUTE_SESSION },
-	{ NULL, NULL, NULL, 0 }
+	{ NULL, NULL, NULL, 0 },
 };
 
 int

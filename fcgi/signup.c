@@ -49,7 +49,7 @@ out:
 
 static const struct route routes[] = {
 	{ "POST", "/api/auth/signup", signup_post, 0 },
-	{ NULL, NULL, NULL, 0 }
+	{ NULL, NULL, NULL, 0 },
 };
 
 int

@@ -505,7 +505,8 @@ awscred_fetch_imds(const char *base, bool imdsv1, struct awscred *out,
 	role = awscred_trimmed(&resp.body);
 	if ((nl = strchr(role, '\n')) != NULL)
 		*nl = '\0';
-	/* IAM role names are [\w+=,.@-]; anything else would change the path. */
+	/* IAM role names are [\w+=,.@-]; anything else would change the
+	 * path. */
 	if (role[0] == '\0' || !awscred_printable(role, "_+=,.@-")) {
 		*errmsg = xasprintf("AWS credentials from EC2 instance "
 		    "metadata: no usable IAM role name");
@@ -582,7 +583,8 @@ awscred_get(bool imdsv1, const struct awscred **out, char **errmsg)
 		rc = BOARD_EUNAVAIL;
 		goto out;
 	} else {
-		imds = awscred_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+		imds = awscred_env_nonempty(
+		    "AWS_EC2_METADATA_SERVICE_ENDPOINT");
 		if (imds == NULL) {
 			const char *mode = getenv(
 			    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
@@ -606,7 +608,8 @@ awscred_get(bool imdsv1, const struct awscred **out, char **errmsg)
 	rc = ecs ? awscred_fetch_ecs(buf_cstr(&from), &fresh, errmsg) :
 	    awscred_fetch_imds(buf_cstr(&from), imdsv1, &fresh, errmsg);
 	if (rc != BOARD_OK) {
-		/* Like the SDKs: keys not yet expired outlive a failed refresh. */
+		/* Like the SDKs: keys not yet expired outlive a failed
+		 * refresh. */
 		if (awscred_cache_from != NULL &&
 		    strcmp(awscred_cache_from, buf_cstr(&from)) == 0 &&
 		    awscred_cache.key_id != NULL &&

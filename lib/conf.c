@@ -37,8 +37,8 @@ static const struct setting {
 	    offsetof(struct conf, redis_url) },
 	{ "mongodb_uri", "MONGODB_URI", CONF_STR, 0, 0, NULL,
 	    offsetof(struct conf, mongodb_uri) },
-	{ "db", "BOARD_DB", CONF_STR, 0, 0,
-	    LOCALSTATEDIR "/lib/board/board.db", offsetof(struct conf, db_path) },
+	{ "db", "BOARD_DB", CONF_STR, 0, 0, LOCALSTATEDIR "/lib/board/board.db",
+	    offsetof(struct conf, db_path) },
 	{ "session_secret_name", "SESSION_SECRET_NAME", CONF_STR, 0, 0, NULL,
 	    offsetof(struct conf, secret_name) },
 	{ "session_secret_file", "SESSION_SECRET_FILE", CONF_STR, 0, 0,
@@ -58,8 +58,8 @@ static const struct setting {
 	    offsetof(struct conf, cookie_secure) },
 	{ "session_ttl", "BOARD_SESSION_TTL", CONF_LONG, 60, 31536000, "86400",
 	    offsetof(struct conf, session_ttl) },
-	{ "login_max_failures", "BOARD_LOGIN_MAX_FAILURES", CONF_LONG, 1, 1000000,
-	    "10", offsetof(struct conf, login_max_failures) },
+	{ "login_max_failures", "BOARD_LOGIN_MAX_FAILURES", CONF_LONG, 1,
+	    1000000, "10", offsetof(struct conf, login_max_failures) },
 	{ "login_window", "BOARD_LOGIN_WINDOW", CONF_LONG, 1, 86400, "900",
 	    offsetof(struct conf, login_window) },
 	{ "trusted_proxies", "BOARD_TRUSTED_PROXIES", CONF_STR, 0, 0, NULL,
@@ -118,7 +118,8 @@ set_value(struct conf *c, const struct setting *st, const char *val,
 		    strcasecmp(val, "false") == 0)
 			*bp = false;
 		else
-			return xasprintf("%s: %s must be on or off", where, st->key);
+			return xasprintf("%s: %s must be on or off", where,
+			    st->key);
 		return NULL;
 	}
 	case CONF_LONG: {
@@ -130,8 +131,8 @@ set_value(struct conf *c, const struct setting *st, const char *val,
 		v = strtol(val, &end, 10);
 		if (errno != 0 || end == val || *end != '\0' || v < st->min ||
 		    v > st->max) {
-			return xasprintf("%s: %s must be an integer in %ld..%ld",
-			    where, st->key, st->min, st->max);
+			return xasprintf("%s: %s must be an integer in "
+			    "%ld..%ld", where, st->key, st->min, st->max);
 		}
 		*lp = v;
 		return NULL;
@@ -278,26 +279,26 @@ check(struct conf *c, char **errmsg)
 		if (strcmp(c->log_level, levels[i]) == 0)
 			found = true;
 	if (!found) {
-		*errmsg = xasprintf("log_level (BOARD_LOG_LEVEL) must be err, warn, "
-		    "info or debug");
+		*errmsg = xasprintf("log_level (BOARD_LOG_LEVEL) must be err, "
+		    "warn, info or debug");
 		return BOARD_EINVAL;
 	}
 	if (strcmp(c->password_hash, "argon2id") != 0 &&
 	    strcmp(c->password_hash, "bcrypt") != 0) {
-		*errmsg = xasprintf("password_hash (BOARD_PASSWORD_HASH) must be "
-		    "argon2id or bcrypt");
+		*errmsg = xasprintf("password_hash (BOARD_PASSWORD_HASH) must "
+		    "be argon2id or bcrypt");
 		return BOARD_EINVAL;
 	}
 	if (c->secret_name != NULL && c->aws_region == NULL) {
-		*errmsg = xasprintf("SESSION_SECRET_NAME is set but AWS_REGION is "
-		    "not");
+		*errmsg = xasprintf("SESSION_SECRET_NAME is set but AWS_REGION "
+		    "is not");
 		return BOARD_EINVAL;
 	}
 	for (const char *p = c->cookie_name; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~",
 		    *p) == NULL) {
-			*errmsg = xasprintf("cookie_name (BOARD_COOKIE_NAME) must be "
-			    "a cookie token");
+			*errmsg = xasprintf("cookie_name (BOARD_COOKIE_NAME) "
+			    "must be a cookie token");
 			return BOARD_EINVAL;
 		}
 	/* Browsers refuse these prefixes on a cookie without Secure. */

@@ -29,15 +29,18 @@ struct conf {
 	char *cookie_name;	/* cookie_name / BOARD_COOKIE_NAME */
 	bool cookie_secure;	/* cookie_secure / BOARD_COOKIE_SECURE */
 	long session_ttl;	/* session_ttl / BOARD_SESSION_TTL, seconds */
-	long login_max_failures; /* login_max_failures / BOARD_LOGIN_MAX_FAILURES */
+	long login_max_failures; /* login_max_failures /
+				    BOARD_LOGIN_MAX_FAILURES */
 	long login_window;	/* login_window / BOARD_LOGIN_WINDOW, seconds */
 	char *trusted_proxies;	/* trusted_proxies / BOARD_TRUSTED_PROXIES:
 				   addresses and CIDR ranges (cidr.h) */
 	long pwhash_ops;	/* pwhash_opslimit / BOARD_PWHASH_OPSLIMIT */
-	long pwhash_mem_kib;	/* pwhash_memlimit_kib / BOARD_PWHASH_MEMLIMIT_KIB */
+	long pwhash_mem_kib;	/* pwhash_memlimit_kib /
+				   BOARD_PWHASH_MEMLIMIT_KIB */
 	char *password_hash;	/* password_hash / BOARD_PASSWORD_HASH: argon2id
 				   or bcrypt, for new hashes */
-	long bcrypt_cost;	/* bcrypt_cost / BOARD_BCRYPT_COST: log2 rounds */
+	long bcrypt_cost;	/* bcrypt_cost / BOARD_BCRYPT_COST: log2
+				   rounds */
 	long store_timeout_ms;	/* store_timeout_ms / BOARD_STORE_TIMEOUT_MS */
 	char *log_level;	/* log_level / BOARD_LOG_LEVEL: err..debug */
 	long drain_seconds;	/* drain_seconds / BOARD_DRAIN_SECONDS */

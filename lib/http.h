@@ -19,7 +19,8 @@
  */
 struct req {
 	char *method;		/* REQUEST_METHOD */
-	char *path;		/* REQUEST_URI before '?', percent-decoding not done */
+	char *path;		/* REQUEST_URI before '?', percent-decoding
+				   not done */
 	char *query;		/* after '?', or NULL */
 	char *content_type;	/* CONTENT_TYPE; "" counts as absent */
 	long long content_length; /* CONTENT_LENGTH, -1 if absent */
@@ -147,9 +148,9 @@ bool http_origin_ok(const struct req *r, bool https_only);
 
 /*
  * The client's address: REMOTE_ADDR ("unknown" when absent), or, when that
- * is in trusted (NULL: none), the right-most X-Forwarded-For hop that is not one
- * (hops trimmed of spaces and tabs, empty ones skipped, cut to 63 bytes).
- * Borrowed from rq, or static until the next call.
+ * is in trusted (NULL: none), the right-most X-Forwarded-For hop that is
+ * not one (hops trimmed of spaces and tabs, empty ones skipped, cut to 63
+ * bytes). Borrowed from rq, or static until the next call.
  */
 const char *http_client_addr(const struct req *rq,
     const struct cidr_list *trusted);

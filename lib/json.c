@@ -256,7 +256,8 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 						put_utf8(out, cp);
 					continue;
 				}
-				ps->p = save;	/* the next escape stands alone */
+				/* the next escape stands alone */
+				ps->p = save;
 			}
 			*bad = true;
 			continue;
@@ -419,7 +420,8 @@ parse_object(struct parser *ps, int depth, struct json_obj *top)
 		if (top != NULL) {
 			struct json_member *m;
 
-			top->v = xrealloc(top->v, (top->n + 1) * sizeof(*top->v));
+			top->v = xrealloc(top->v,
+			    (top->n + 1) * sizeof(*top->v));
 			m = &top->v[top->n++];
 			memset(m, 0, sizeof(*m));
 			m->key = xstrndup(buf_cstr(&key), key.len);
@@ -531,7 +533,8 @@ json_obj_parse(const char *text, size_t len, struct json_obj *out,
 	    (const unsigned char *)text + len, NULL };
 
 	json_obj_init(out);
-	/* A UTF-8 byte order mark is not JSON (RFC 8259 §8.1 lets us refuse). */
+	/* A UTF-8 byte order mark is not JSON (RFC 8259 §8.1 lets us
+	 * refuse). */
 	skip_ws(&ps);
 	if (ps.p >= ps.end || *ps.p != '{') {
 		*why = "the body is not a JSON object";

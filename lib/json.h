@@ -17,7 +17,8 @@ enum json_type {
 
 /* A top-level member of the request object. */
 struct json_member {
-	char *key;		/* decoded, NUL-free (else the body is rejected) */
+	char *key;		/* decoded, NUL-free (else the body is
+				   rejected) */
 	enum json_type type;
 	char *str;		/* JSON_STRING: decoded UTF-8, len bytes */
 	size_t len;

@@ -171,7 +171,8 @@ responder_handle(struct board *b, const struct route *routes,
 	}
 	if ((rq->body.len > 0 || rq->content_length > 0) &&
 	    !http_is_json_type(rq->content_type)) {
-		resp_error_code(rs, HTTP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+		resp_error_code(rs, HTTP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    NULL);
 		goto out;
 	}
 	if (hit->flags & ROUTE_SESSION) {

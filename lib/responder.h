@@ -19,7 +19,8 @@ struct board {
 	struct session_store *sessions;
 	struct secret_source *secrets;
 	struct password_cost cost;
-	struct cidr_list *trusted;	/* proxies whose X-Forwarded-For counts */
+	struct cidr_list *trusted;	/* proxies whose X-Forwarded-For
+					   counts */
 };
 
 /*

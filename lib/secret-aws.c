@@ -240,8 +240,8 @@ secret_aws_region_ok(const char *r)
 	if (r == NULL || r[0] == '\0' || strlen(r) > 64)
 		return false;
 	for (; *r; r++)
-		if (!islower((unsigned char)*r) && !isdigit((unsigned char)*r) &&
-		    *r != '-')
+		if (!islower((unsigned char)*r) &&
+		    !isdigit((unsigned char)*r) && *r != '-')
 			return false;
 	return true;
 }
@@ -357,7 +357,8 @@ again:
 		res = secret_aws_call(c, buf_cstr(&url), buf_cstr(&sigv4), cred,
 		    stages[i], &got[i]);
 		if (res == SECRET_AWS_EXPIRED && !retried) {
-			/* Our clock says valid, AWS says expired: refetch once. */
+			/* Our clock says valid, AWS says expired: refetch
+			 * once. */
 			log_warn("aws: secret \"%s\": credentials from %s "
 			    "expired early; fetching new ones", name,
 			    cred->source);

@@ -62,8 +62,8 @@ enum sq_stmt {
 
 static const char *const sq_sql[SQ_NSTMT] = {
 	[SQ_PING] = "SELECT 1 FROM users LIMIT 1",
-	[SQ_USER_INSERT] = "INSERT INTO users (id, username, pwhash, created_ms)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	[SQ_USER_INSERT] = "INSERT INTO users (id, username, pwhash,"
+	    " created_ms) VALUES (?1, ?2, ?3, ?4)",
 	[SQ_USER_BY_NAME] = "SELECT id, username, pwhash, created_ms FROM users"
 	    " WHERE username = ?1",
 	[SQ_USER_SET_HASH] = "UPDATE users SET pwhash = ?1 WHERE id = ?2",
@@ -122,7 +122,8 @@ sq_check_wal(void *arg, int ncol, char **val, char **col)
 
 	(void)col;
 	if (ncol == 1 && val[0] != NULL && strcmp(val[0], "wal") != 0)
-		log_warn("store: %s: journal mode is %s, not wal", path, val[0]);
+		log_warn("store: %s: journal mode is %s, not wal", path,
+		    val[0]);
 	return 0;
 }
 
@@ -171,7 +172,8 @@ sq_connect_why(struct sq_store *s, char **why)
 	}
 	for (int i = 0; i < SQ_NSTMT; i++) {
 		if (sqlite3_prepare_v3(s->db, sq_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) != SQLITE_OK) {
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+		    NULL) != SQLITE_OK) {
 			*why = xstrdup(sqlite3_errmsg(s->db));
 			goto fail;
 		}
@@ -350,7 +352,8 @@ sq_user_create(void *impl, const char *username, const char *pwhash,
 	    (r = sqlite3_bind_int64(st, 4, board_now_ms())) != SQLITE_OK)
 		return sq_bind_fail(st, r, "user_create");
 	r = sqlite3_step(st);
-	if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	if (r == SQLITE_CONSTRAINT_UNIQUE ||
+	    r == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		sq_done(st);
 		return BOARD_EEXIST;
 	}
@@ -945,8 +948,8 @@ store_sqlite_open(const struct conf *c, struct store *st, char **errmsg)
 	for (int waited = 0;; waited += 20) {
 		if (sq_connect_why(s, &why) == BOARD_OK)
 			break;
-		if ((s->open_rc != SQLITE_BUSY && s->open_rc != SQLITE_LOCKED) ||
-		    waited >= s->timeout_ms)
+		if ((s->open_rc != SQLITE_BUSY &&
+		    s->open_rc != SQLITE_LOCKED) || waited >= s->timeout_ms)
 			break;
 		free(why);
 		why = NULL;

@@ -100,7 +100,8 @@ store_id_is_valid(const char *s)
 	if (s == NULL)
 		return false;
 	for (i = 0; i < STORE_ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return s[i] == '\0';
 }

@@ -106,8 +106,8 @@ struct store_ops {
 	    const char *author_id);
 	/* Up to limit posts, newest first (created desc, id desc), strictly
 	 * after cursor when it is not NULL. */
-	enum board_err (*post_list)(void *impl, const struct store_cursor *after,
-	    int limit, struct post_list *out);
+	enum board_err (*post_list)(void *impl,
+	    const struct store_cursor *after, int limit, struct post_list *out);
 
 	/* For board-admin (copy, user show/delete, check); all read the
 	 * primary. */
@@ -175,20 +175,30 @@ enum board_err store_cursor_decode(const char *s, struct store_cursor *out);
 
 /* Convenience wrappers: st->ops->f(st->impl, ...). */
 #define store_ping(st) ((st)->ops->ping((st)->impl))
-#define store_user_create(st, ...) ((st)->ops->user_create((st)->impl, __VA_ARGS__))
-#define store_user_find_by_name(st, ...) ((st)->ops->user_find_by_name((st)->impl, __VA_ARGS__))
-#define store_user_set_hash(st, ...) ((st)->ops->user_set_hash((st)->impl, __VA_ARGS__))
-#define store_post_create(st, ...) ((st)->ops->post_create((st)->impl, __VA_ARGS__))
+#define store_user_create(st, ...) \
+	((st)->ops->user_create((st)->impl, __VA_ARGS__))
+#define store_user_find_by_name(st, ...) \
+	((st)->ops->user_find_by_name((st)->impl, __VA_ARGS__))
+#define store_user_set_hash(st, ...) \
+	((st)->ops->user_set_hash((st)->impl, __VA_ARGS__))
+#define store_post_create(st, ...) \
+	((st)->ops->post_create((st)->impl, __VA_ARGS__))
 #define store_post_find(st, ...) ((st)->ops->post_find((st)->impl, __VA_ARGS__))
-#define store_post_update(st, ...) ((st)->ops->post_update((st)->impl, __VA_ARGS__))
-#define store_post_delete(st, ...) ((st)->ops->post_delete((st)->impl, __VA_ARGS__))
+#define store_post_update(st, ...) \
+	((st)->ops->post_update((st)->impl, __VA_ARGS__))
+#define store_post_delete(st, ...) \
+	((st)->ops->post_delete((st)->impl, __VA_ARGS__))
 #define store_post_list(st, ...) ((st)->ops->post_list((st)->impl, __VA_ARGS__))
-#define store_user_find_by_id(st, ...) ((st)->ops->user_find_by_id((st)->impl, __VA_ARGS__))
+#define store_user_find_by_id(st, ...) \
+	((st)->ops->user_find_by_id((st)->impl, __VA_ARGS__))
 #define store_user_scan(st, ...) ((st)->ops->user_scan((st)->impl, __VA_ARGS__))
-#define store_user_insert(st, ...) ((st)->ops->user_insert((st)->impl, __VA_ARGS__))
-#define store_user_delete(st, ...) ((st)->ops->user_delete((st)->impl, __VA_ARGS__))
+#define store_user_insert(st, ...) \
+	((st)->ops->user_insert((st)->impl, __VA_ARGS__))
+#define store_user_delete(st, ...) \
+	((st)->ops->user_delete((st)->impl, __VA_ARGS__))
 #define store_post_scan(st, ...) ((st)->ops->post_scan((st)->impl, __VA_ARGS__))
-#define store_post_insert(st, ...) ((st)->ops->post_insert((st)->impl, __VA_ARGS__))
+#define store_post_insert(st, ...) \
+	((st)->ops->post_insert((st)->impl, __VA_ARGS__))
 #define store_count(st, ...) ((st)->ops->count((st)->impl, __VA_ARGS__))
 
 #endif

@@ -315,7 +315,8 @@ test_rehash_schemes(void)
 	ok(password_needs_rehash(&argon_t1_8m, node_argon2id_p2),
 	    "  less memory than configured is rehashed");
 	password_hash(&bcrypt4, "x1234567", 8, h);
-	ok(!password_needs_rehash(&bcrypt4, h), "a fresh bcrypt hash is current");
+	ok(!password_needs_rehash(&bcrypt4, h),
+	    "a fresh bcrypt hash is current");
 	ok(password_is_costlier(&bcrypt4, bcryptjs_2b) &&
 	    !password_is_costlier(&bcrypt5, bcryptjs_2b),
 	    "bcrypt cost 5 is costlier than 4, not than 5");

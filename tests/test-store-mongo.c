@@ -698,7 +698,8 @@ test_old_layout(void)
 		post_init(&p);
 		is_int(store_user_find_by_name(st, "olduser", &u), BOARD_OK,
 		    "  finds the user");
-		is_str(u.pwhash, "$argon2id$old", "  with the hash in password");
+		is_str(u.pwhash, "$argon2id$old",
+		    "  with the hash in password");
 		bson_oid_to_string(&pid, sid);
 		is_int(store_post_find(st, sid, false, &p), BOARD_OK,
 		    "  reads the post");
@@ -789,7 +790,8 @@ test_one_author_query(void)
 
 		snprintf(n, sizeof(n), "page%d", i);
 		user_init(&u[i]);
-		made &= store_user_create(st, tagged(n), "h", &u[i]) == BOARD_OK;
+		made &= store_user_create(st, tagged(n), "h", &u[i]) ==
+		    BOARD_OK;
 	}
 	/* Far in the future, so they are the first page. */
 	for (int i = 0; i < 20; i++) {

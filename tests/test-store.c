@@ -66,8 +66,8 @@ show(const char *s)
 
 	for (; *s != '\0' && n + 5 < sizeof(out); s++) {
 		if ((unsigned char)*s < 0x20)
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x",
-			    (unsigned char)*s);
+			n += (size_t)snprintf(out + n, sizeof(out) - n,
+			    "\\x%02x", (unsigned char)*s);
 		else
 			out[n++] = *s;
 	}
@@ -584,9 +584,11 @@ test_admin(struct store *st)
 		if (store_post_list(st, NULL, 3, &l) == BOARD_OK)
 			for (size_t i = 0; i < l.n; i++) {
 				for (int k = 0; k < 3; k++)
-					if (strcmp(l.v[i].id, mine[k].id) == 0) {
+					if (strcmp(l.v[i].id,
+					    mine[k].id) == 0) {
 						n++;
-						good &= strcmp(l.v[i].author_name,
+						good &= strcmp(
+						    l.v[i].author_name,
 						    mine[k].author_name) == 0;
 					}
 			}
@@ -755,9 +757,10 @@ test_content(struct store *st)
 {
 	static const char *const samples[][2] = {
 		{ "Korean", "안녕하세요, 게시판입니다." },
-		{ "emoji", "😀👍🏽 family: 👨‍👩‍👧‍👦 flag: 🇰🇷" },
-		{ "quotes", "\"double\" 'single' \\back\\slash\\ `tick` $dollar "
-		    "{\"$gt\": 1} %s %n <script>&amp;</script>" },
+		{ "emoji", "😀👍🏽 family: 👨‍👩‍👧‍👦 "
+		    "flag: 🇰🇷" },
+		{ "quotes", "\"double\" 'single' \\back\\slash\\ `tick` "
+		    "$dollar {\"$gt\": 1} %s %n <script>&amp;</script>" },
 		{ "control", "tab\there\nnewline\r\ncrlf\x01\x7f end" },
 		{ "trailing space", "  spaced  " },
 	};
@@ -814,7 +817,8 @@ scan_store(struct store *st, int limit, struct scan *sc,
     void (*between)(struct store *, void *), void *arg)
 {
 	struct store_cursor cur, *after = NULL;
-	int64_t last_ms = INT64_MAX, min_ms = sc->want[sc->nwant - 1].created_ms;
+	int64_t last_ms = INT64_MAX,
+	    min_ms = sc->want[sc->nwant - 1].created_ms;
 	char last_id[STORE_ID_LEN + 1] = "gggggggggggggggggggggggg";
 	bool done = false;
 
@@ -902,7 +906,8 @@ insert_between(struct store *st, void *arg)
 
 	/* Alternately a post newer than every page read (never seen in this
 	 * walk) and one dated inside the range (seen once, later on). */
-	ms = in->n % 2 == 0 ? in->ms++ : in->base + (int64_t)randombytes_uniform(15);
+	ms = in->n % 2 == 0 ? in->ms++ :
+	    in->base + (int64_t)randombytes_uniform(15);
 	in->n++;
 	if (make_post(st, in->u, "inserted", ms, &p) != BOARD_OK) {
 		in->failed++;
@@ -1107,7 +1112,8 @@ test_concurrency(struct store *st)
 		int status;
 
 		memset(&r[k], 0, sizeof(r[k]));
-		if (read(out[k][0], &r[k], sizeof(r[k])) == (ssize_t)sizeof(r[k]))
+		if (read(out[k][0], &r[k], sizeof(r[k])) ==
+		    (ssize_t)sizeof(r[k]))
 			reported++;
 		close(out[k][0]);
 		if (waitpid(pid[k], &status, 0) == pid[k] &&
