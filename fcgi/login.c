@@ -9,6 +9,7 @@
 #include "api.h"
 #include "log.h"
 #include "responder.h"
+#include "session-cookie.h"
 #include "throttle.h"
 
 static void

@@ -12,7 +12,7 @@
 
 #include "http.h"
 #include "secret.h"
-#include "session.h"
+#include "session-cookie.h"
 #include "fuzz.h"
 
 /* The seeds in fuzz/corpus/cookie are signed with these. */

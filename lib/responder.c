@@ -12,6 +12,7 @@
 #include "fcgi-io.h"
 #include "log.h"
 #include "responder.h"
+#include "session-cookie.h"
 
 enum board_err
 board_open(struct board *b, const char *name, char **errmsg)

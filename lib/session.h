@@ -1,13 +1,13 @@
-/* session.h: signed cookies and Redis sessions, as express-session does. */
+/* session.h: the Redis sessions, as connect-redis stores them. */
 #ifndef BOARD_SESSION_H
 #define BOARD_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "board.h"
 #include "conf.h"
-#include "http.h"
 #include "secret.h"
 
 /* connect-redis's default key prefix. */
@@ -48,23 +48,14 @@ void session_init(struct session *s);
 void session_cleanup(struct session *s);
 
 /*
- * The cookie value for sid, signed with the first secret and URL-encoded:
- * "s%3A<sid>.<sig>" (caller frees); NULL when there is no secret.
+ * Whether the len bytes at sid are a session id worth looking up: 1 to
+ * SECRET_ID_LEN printable ASCII characters, no space.
  */
-char *session_cookie_sign(const char *sid, const struct secrets *secrets);
-
-/*
- * Checks a cookie value that http_cookie_get() already URL-decoded
- * ("s:<sid>.<sig>"): the signature must match one of the secrets (any
- * order; constant-time). BOARD_OK and sid copied out, BOARD_ENOTFOUND
- * for anything else (unsigned, tampered, foreign secret, malformed).
- */
-enum board_err session_cookie_verify(const char *value,
-    const struct secrets *secrets, char sid[SECRET_ID_LEN + 1]);
+bool session_sid_is_sane(const char *sid, size_t len);
 
 /*
  * The sessions: their Redis connection (one per process) and the cookie
- * settings.
+ * settings (session-cookie.h uses them).
  */
 struct session_store;
 
@@ -88,6 +79,15 @@ struct redis *session_store_redis(struct session_store *ss);
 
 /* Session lifetime in seconds (BOARD_SESSION_TTL). */
 long session_store_ttl(const struct session_store *ss);
+
+/*
+ * The cookie's name (BOARD_COOKIE_NAME), NULL when the configuration had
+ * none; borrowed until session_store_free().
+ */
+const char *session_store_cookie_name(const struct session_store *ss);
+
+/* Whether the cookie is Secure (BOARD_COOKIE_SECURE). */
+bool session_store_is_secure(const struct session_store *ss);
 
 /*
  * GET sess:<sid> and read userId/username; then, in a second round trip,
@@ -131,24 +131,5 @@ enum board_err session_end_others(struct session_store *ss,
  */
 enum board_err session_end_all(struct session_store *ss,
     const struct session *s);
-
-/*
- * The session the request's cookie names: each cookie of the name in turn
- * (at most 4; a sibling subdomain may send one first to shadow ours)
- * verified against the secrets, then session_load(); the first that loads
- * wins. A value of the signed shape ("s:<id>.<43-char sig>") that matches
- * no secret asks src to re-read them (the secret may have rotated; src
- * rate-limits that); anything else never does. BOARD_OK and out filled,
- * BOARD_ENOTFOUND (no or bad cookie, unknown session), BOARD_EUNAVAIL.
- */
-enum board_err session_cookie_find(struct session_store *ss,
-    struct secret_source *src, const struct req *rq, struct session *out);
-
-/* Adds the Set-Cookie header that hands s to the browser. */
-void session_cookie_set(const struct session_store *ss,
-    struct secret_source *src, struct resp *rs, const struct session *s);
-
-/* Adds the Set-Cookie header that makes the browser drop the cookie. */
-void session_cookie_clear(const struct session_store *ss, struct resp *rs);
 
 #endif

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "secret.h"
+#include "session-cookie.h"
 #include "session.h"
 
 /*

@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "responder.h"
+#include "session-cookie.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/test-responder.XXXXXX";
@@ -529,7 +530,7 @@ test_session(struct board *b)
 		ok(0, "session_create on the test Redis");
 		goto out;
 	}
-	/* The cookie's own tests are in test-session.c. */
+	/* The cookie's own tests are in test-session-cookie.c. */
 	session_cookie_set(b->sessions, b->secrets, &rs, &s);
 	char *sc = header(&rs, "Set-Cookie");
 

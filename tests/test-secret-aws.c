@@ -17,6 +17,7 @@
 #include "httpc.h"
 #include "secret-aws.h"
 #include "secret.h"
+#include "session-cookie.h"
 #include "session.h"
 #include "tap.h"
 
