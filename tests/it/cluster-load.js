@@ -109,7 +109,12 @@ function request(agent, method, p, body, cookie) {
 }
 
 async function client(i) {
-	const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+	// Each client its own address, as real users behind the balancer
+	// are: login throttling counts attempts per client address before
+	// checking the password, so eight clients logging in at once from one
+	// address would look like a burst of guesses from it.
+	const agent = new http.Agent({ keepAlive: true, maxSockets: 1,
+		localAddress: `127.0.7.${i + 1}` });
 	const user = `load${i}x${process.pid}`;
 	const creds = { username: user, password: `pw-${user}-long` };
 	const mine = [];
