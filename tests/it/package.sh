@@ -16,8 +16,9 @@
 #   5. with systemd "running" (a recording systemctl stand-in and
 #      /run/systemd/system), the upgrade to the higher version keeps an
 #      edited /etc/board/board.conf and the environment file, asks systemd
-#      to try-restart the services and nothing else, and keeps the data (a
-#      user made before logs in after). What that try-restart does under
+#      to try-restart board.target and its units (board-drain.service
+#      before the responders) and nothing else, and keeps the data (a user
+#      made before logs in after). What that try-restart does under
 #      systemd is played by the units' command lines: board-drain's
 #      ExecStop= drains (/api/health 503 "draining", the rest served), the
 #      responders restart, board-drain's ExecStart= ends the drain, and the
@@ -371,13 +372,14 @@ inside() {
 		"/etc/board/board.conf still 0640 root:board"
 	is "$(grep -v -e 'daemon-reload' -e 'is-enabled' -e 'is-active' -e '--root=' \
 		/run/pkgtest/systemctl.log | tr '\n' ';')" \
-		"try-restart ${UNITS[*]};" \
-		"the upgrade asks systemd to try-restart the services, nothing else"
+		"try-restart board.target ${UNITS[*]};" \
+		"the upgrade asks systemd to try-restart board.target and its units (board-drain first), nothing else"
 	grep -q 'daemon-reload' /run/pkgtest/systemctl.log
 	ok $? "the upgrade reloads systemd (daemon-reload)"
 	req GET /api/health
 	is "$STATUS" 200 "the running responders answer through the upgrade"
-	# What that try-restart does under systemd: board-drain.service is
+	# What that try-restart does under systemd (one transaction, as
+	# board.target's restart reaches its units): board-drain.service is
 	# ordered after the responders, so it stops first (its ExecStop= drains
 	# while the old responders still serve), then the responders stop and
 	# the new ones start, then it starts again (its ExecStart= ends the
