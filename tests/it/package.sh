@@ -10,16 +10,22 @@
 #      board.target and the services, and starts nothing;
 #   4. the responders start by the command lines of the installed units
 #      (Environment=, EnvironmentFile=, ExecStartPre=+, ExecStart= as
-#      User=), lighttpd by the one deploy.md gives for its configuration,
-#      and script/smoke passes against them;
+#      User=), then board-drain.service by its ExecStart=; lighttpd by the
+#      one deploy.md gives for its configuration, and script/smoke passes
+#      against them;
 #   5. with systemd "running" (a recording systemctl stand-in and
 #      /run/systemd/system), the upgrade to the higher version keeps an
 #      edited /etc/board/board.conf and the environment file, asks systemd
-#      to try-restart the three services and nothing else, keeps the data
-#      (a user made before logs in after), and the new responders pass
-#      script/smoke; removal asks systemd to stop them and keeps the
-#      configuration and data; purge leaves nothing of board (the board
-#      user stays, as README.Debian says).
+#      to try-restart board.target and its units (board-drain.service
+#      before the responders) and nothing else, and keeps the data (a user
+#      made before logs in after). What that try-restart does under
+#      systemd is played by the units' command lines: board-drain's
+#      ExecStop= drains (/api/health 503 "draining", the rest served), the
+#      responders restart, board-drain's ExecStart= ends the drain, and the
+#      new responders pass script/smoke. Removal asks systemd to stop
+#      board.target and every board unit and keeps the configuration and
+#      data; purge leaves nothing of board (the board user stays, as
+#      README.Debian says).
 #
 # The throwaway root is an overlay on this machine's own root file system
 # (its packages satisfy the dependencies: script/bootstrap installed them),
@@ -46,33 +52,49 @@ unit_values() {
 	sed -n "s/^$2=//p" "/lib/systemd/system/$1"
 }
 
-# start_unit UNIT LOG: run UNIT's ExecStartPre= and ExecStart= as systemd
-# would (the environment from Environment= and then EnvironmentFile=, which
-# overrides it; ${VAR} expanded; as User=/Group= unless "+"; UMask=),
-# in the background, with its PID tracked for stack_stop.
-start_unit() {
-	local unit=$1 log=$2 kv f line cmd name user group umask
-	local -a env argv
-	local -A vals
-	env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+# unit_setup UNIT: what systemd gives UNIT's commands, in globals: U_ENV
+# (KEY=VALUE: PATH, then Environment=, then the lines of EnvironmentFile=,
+# which override them), U_VALS (the same by name: the last wins), U_USER,
+# U_GROUP and U_UMASK.
+unit_setup() {
+	local unit=$1 kv f line
+	U_ENV=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+	declare -gA U_VALS=()
 	while IFS= read -r kv; do
-		env+=("$kv")
+		U_ENV+=("$kv")
 	done < <(unit_values "$unit" Environment)
 	while IFS= read -r f; do
 		f=${f#-}
 		[ -f "$f" ] || continue
 		while IFS= read -r line; do
 			case $line in '' | '#'* | ';'*) continue ;; esac
-			env+=("$line")
+			U_ENV+=("$line")
 		done <"$f"
 	done < <(unit_values "$unit" EnvironmentFile)
-	for kv in "${env[@]}"; do vals[${kv%%=*}]=${kv#*=}; done # the last wins
-	user=$(unit_values "$unit" User)
-	group=$(unit_values "$unit" Group)
-	umask=$(unit_values "$unit" UMask)
-	# ExecStartPre=: "+" runs as root, "-" may fail, others run as User=.
+	for kv in "${U_ENV[@]}"; do U_VALS[${kv%%=*}]=${kv#*=}; done
+	U_USER=$(unit_values "$unit" User)
+	U_GROUP=$(unit_values "$unit" Group)
+	U_UMASK=$(unit_values "$unit" UMask)
+}
+
+# unit_argv UNIT CMD: CMD (an Exec*= value without its prefixes) with
+# ${VAR} expanded from U_VALS, split into U_ARGV; fails on a "$" left.
+unit_argv() {
+	local cmd=$2 name
+	for name in "${!U_VALS[@]}"; do cmd=${cmd//"\${$name}"/${U_VALS[$name]}}; done
+	case $cmd in *'$'*) echo "unit_argv: $1: unexpanded: $cmd" >&2; return 1 ;; esac
+	read -ra U_ARGV <<<"$cmd"
+}
+
+# run_unit_cmds UNIT KEY LOG: run every KEY= line of UNIT (ExecStartPre=,
+# ExecStop=, ...) in turn, in the foreground, as systemd would: with the
+# unit's environment, umask and User=/Group=, or as root for "+"; a
+# failure ends it unless the line has "-".
+run_unit_cmds() {
+	local unit=$1 key=$2 log=$3 cmd root mayfail
+	unit_setup "$unit"
 	while IFS= read -r cmd; do
-		local root=no mayfail=no
+		root=no mayfail=no
 		while :; do
 			case $cmd in
 			+*) root=yes; cmd=${cmd#+} ;;
@@ -80,32 +102,40 @@ start_unit() {
 			*) break ;;
 			esac
 		done
-		for name in "${!vals[@]}"; do cmd=${cmd//"\${$name}"/${vals[$name]}}; done
-		read -ra argv <<<"$cmd"
-		[ $root = yes ] || argv=(setpriv --reuid="$user" --regid="$group" --init-groups -- "${argv[@]}")
-		env -i "${env[@]}" "${argv[@]}" >>"$log" 2>&1 || [ $mayfail = yes ] || return 1
-	done < <(unit_values "$unit" ExecStartPre)
-	cmd=$(unit_values "$unit" ExecStart)
-	for name in "${!vals[@]}"; do cmd=${cmd//"\${$name}"/${vals[$name]}}; done
-	case $cmd in *'$'*) echo "start_unit: $unit: unexpanded: $cmd" >&2; return 1 ;; esac
-	read -ra argv <<<"$cmd"
+		unit_argv "$unit" "$cmd" || return 1
+		[ $root = yes ] || U_ARGV=(setpriv --reuid="$U_USER" --regid="$U_GROUP" --init-groups -- "${U_ARGV[@]}")
+		(
+			umask "${U_UMASK:-0022}"
+			exec env -i "${U_ENV[@]}" "${U_ARGV[@]}" >>"$log" 2>&1 </dev/null
+		) || [ $mayfail = yes ] || return 1
+	done < <(unit_values "$unit" "$key")
+}
+
+# start_unit UNIT LOG: run UNIT's ExecStartPre= (run_unit_cmds), then its
+# ExecStart= as User=/Group= in the background, with its PID tracked for
+# stack_stop.
+start_unit() {
+	local unit=$1 log=$2
+	run_unit_cmds "$unit" ExecStartPre "$log" || return 1
+	unit_setup "$unit"
+	unit_argv "$unit" "$(unit_values "$unit" ExecStart)" || return 1
 	(
-		umask "${umask:-0022}"
-		exec env -i "${env[@]}" setpriv --reuid="$user" --regid="$group" \
-			--init-groups -- "${argv[@]}" >>"$log" 2>&1 </dev/null
+		umask "${U_UMASK:-0022}"
+		exec env -i "${U_ENV[@]}" setpriv --reuid="$U_USER" --regid="$U_GROUP" \
+			--init-groups -- "${U_ARGV[@]}" >>"$log" 2>&1 </dev/null
 	) &
 	_stack_track $!
 	RESP_PIDS="$RESP_PIDS $!"
 }
 
-# responders_start: every installed board-*.service; waits for the sockets.
+# responders_start: the responder units (RESPONDERS); waits for the sockets.
 responders_start() {
 	local unit
 	RESP_PIDS=""
-	for unit in "${UNITS[@]}"; do
+	for unit in "${RESPONDERS[@]}"; do
 		start_unit "$unit" "$LOGS/responders.log" || return 1
 	done
-	for unit in "${UNITS[@]}"; do
+	for unit in "${RESPONDERS[@]}"; do
 		unit=${unit#board-}
 		stack_wait "${unit%.service} socket" 15 test -S "/run/board/${unit%.service}.sock" ||
 			return 1
@@ -247,9 +277,14 @@ inside() {
 		ldd "$f" 2>&1 | grep -q 'not found' && bad="$bad $f (library missing)"
 	done
 	is "$bad" "" "the responders are executable and their libraries resolve"
-	UNITS=()
-	for f in /lib/systemd/system/board-*.service; do UNITS+=("${f##*/}"); done
-	is "${#UNITS[@]}" 3 "three responder units installed"
+	UNITS=() RESPONDERS=()
+	for f in /lib/systemd/system/board-*.service; do
+		UNITS+=("${f##*/}")
+		[ "${f##*/}" = board-drain.service ] || RESPONDERS+=("${f##*/}")
+	done
+	is "${UNITS[*]}" \
+		"board-drain.service board-login.service board-posts.service board-signup.service" \
+		"the units installed: the three responders and board-drain.service"
 
 	# The user and the folders (sysusers.d, tmpfiles.d in the postinst).
 	IFS=: read -r u _ uid gid _ home shell < <(getent passwd board)
@@ -287,6 +322,8 @@ inside() {
 	BOARD_PWHASH_MEMLIMIT_KIB=8
 	BOARD_SIGNUP_WORKERS=1
 	BOARD_LOGIN_WORKERS=2
+	# board-drain.service's ExecStop= drains for 2 s instead of its 10.
+	BOARD_DRAIN_SECONDS=2
 	EOF
 	mkdir -p /run/pkgtest/redis
 	redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
@@ -296,6 +333,11 @@ inside() {
 	ok $? "redis-server on 127.0.0.1:6379 (board.conf's default)"
 	responders_start
 	ok $? "the responders start by their units' ExecStartPre= and ExecStart= as user board"
+	# board-drain.service starts after them; a drain file left by a host
+	# killed in the middle of its drain goes.
+	touch /run/board/drain
+	run_unit_cmds board-drain.service ExecStart "$LOGS/drain.log" && [ ! -e /run/board/drain ]
+	ok $? "board-drain.service's ExecStart= as user board removes a drain file left behind"
 	out=$(pgrep -u board -c -x board-login)
 	is "$out" 2 "BOARD_LOGIN_WORKERS=2 from /etc/board/environment: two login workers"
 	is "$(stat -c '%a %U %G' /run/board/posts.sock)" "660 board www-data" \
@@ -330,16 +372,46 @@ inside() {
 		"/etc/board/board.conf still 0640 root:board"
 	is "$(grep -v -e 'daemon-reload' -e 'is-enabled' -e 'is-active' -e '--root=' \
 		/run/pkgtest/systemctl.log | tr '\n' ';')" \
-		"try-restart ${UNITS[*]};" \
-		"the upgrade asks systemd to try-restart the three services, nothing else"
+		"try-restart board.target ${UNITS[*]};" \
+		"the upgrade asks systemd to try-restart board.target and its units (board-drain first), nothing else"
 	grep -q 'daemon-reload' /run/pkgtest/systemctl.log
 	ok $? "the upgrade reloads systemd (daemon-reload)"
 	req GET /api/health
 	is "$STATUS" 200 "the running responders answer through the upgrade"
-	# What try-restart does under systemd: stop, start the new ones.
+	# What that try-restart does under systemd (one transaction, as
+	# board.target's restart reaches its units): board-drain.service is
+	# ordered after the responders, so it stops first (its ExecStop= drains
+	# while the old responders still serve), then the responders stop and
+	# the new ones start, then it starts again (its ExecStart= ends the
+	# drain).
+	local t0 ms drain_pid i health
+	t0=$(date +%s%N)
+	run_unit_cmds board-drain.service ExecStop "$LOGS/drain.log" &
+	drain_pid=$!
+	stack_wait "drain file" 10 test -e /run/board/drain
+	req GET /api/health
+	health="$STATUS $(jf .status)"
+	req POST /api/auth/login '{"username":"pkgkeeper","password":"kept across upgrade 1"}'
+	is "$health / $STATUS" "503 draining / 200" \
+		"board-drain.service's ExecStop=: /api/health answers 503 draining, the rest is served"
+	i=0
+	while kill -0 $drain_pid 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill $drain_pid 2>/dev/null
+	wait $drain_pid
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc -eq 0 ] && [ $ms -ge 2000 ]
+	ok $? "the drain ends, exit 0, after BOARD_DRAIN_SECONDS=2 from /etc/board/environment (exit $rc after $ms ms)"
 	responders_stop
 	responders_start
 	ok $? "the upgraded responders start by their units' command lines"
+	run_unit_cmds board-drain.service ExecStart "$LOGS/drain.log" && [ ! -e /run/board/drain ]
+	ok $? "board-drain.service's ExecStart= ends the drain"
+	req GET /api/health
+	is "$STATUS $(jf .status)" "200 ok" "/api/health answers 200 ok again"
 	"$srcdir/script/smoke" "$BASE/" >"$LOGS/smoke2.log" 2>&1
 	rc=$?
 	ok $rc "script/smoke against the upgraded package"
@@ -352,9 +424,8 @@ inside() {
 	: >/run/pkgtest/systemctl.log
 	apt_do remove board
 	ok $? "apt-get remove board"
-	grep -qx 'stop board.target board-login.service board-posts.service board-signup.service' \
-		/run/pkgtest/systemctl.log
-	ok $? "removal asks systemd to stop board.target and the services"
+	grep -qx "stop board.target ${UNITS[*]}" /run/pkgtest/systemctl.log
+	ok $? "removal asks systemd to stop board.target and every board unit (board-drain.service first)"
 	[ "$(dpkg-query -W -f='${db:Status-Status}' board)" = config-files ] &&
 		[ ! -e /usr/libexec/board ] && grep -qx 'login_window = 600' /etc/board/board.conf &&
 		[ -s /var/lib/board/board.db ]
