@@ -347,73 +347,46 @@ copy_post_exists(struct copy *cp, const struct post *p)
  * What TO holds with ids in (after, last], in id order, into win: a scan
  * of TO beside the scan of FROM (a merge of two id-ordered walks), so a
  * second copy reads TO once instead of asking for each document, and
- * inserts only what is missing.
+ * inserts only what is missing. COPY_TO_BETWEEN(user) defines
+ * to_users_between() and (post) to_posts_between(): one walk, two types.
  */
-static enum board_err
-to_users_between(struct store *to, const char *after, const char *last,
-    struct user_list *win)
-{
-	struct user_list t;
-	char a[STORE_ID_LEN + 1];
-	enum board_err rc;
-	bool more = true;
-
-	snprintf(a, sizeof(a), "%s", after);
-	user_list_init(&t);
-	while (more) {
-		if ((rc = store_user_scan(to, a, COPY_BATCH, &t)) != BOARD_OK)
-			break;
-		more = t.n == COPY_BATCH;
-		if (t.n > 0)	/* before the moves below empty them */
-			memcpy(a, t.v[t.n - 1].id, sizeof(a));
-		for (size_t i = 0; i < t.n; i++) {
-			if (strcmp(t.v[i].id, last) > 0) {
-				more = false;
-				break;
-			}
-			win->v = xrealloc(win->v, (win->n + 1) *
-			    sizeof(*win->v));
-			win->v[win->n++] = t.v[i];
-			user_init(&t.v[i]);
-		}
-		user_list_cleanup(&t);
-	}
-	user_list_cleanup(&t);
-	return rc;
+#define COPY_TO_BETWEEN(T)						\
+static enum board_err							\
+to_##T##s_between(struct store *to, const char *after,			\
+    const char *last, struct T##_list *win)				\
+{									\
+	struct T##_list t;						\
+	char a[STORE_ID_LEN + 1];					\
+	enum board_err rc;						\
+	bool more = true;						\
+									\
+	snprintf(a, sizeof(a), "%s", after);				\
+	T##_list_init(&t);						\
+	while (more) {							\
+		rc = store_##T##_scan(to, a, COPY_BATCH, &t);		\
+		if (rc != BOARD_OK)					\
+			break;						\
+		more = t.n == COPY_BATCH;				\
+		if (t.n > 0)	/* before the moves below empty them */	\
+			memcpy(a, t.v[t.n - 1].id, sizeof(a));		\
+		for (size_t i = 0; i < t.n; i++) {			\
+			if (strcmp(t.v[i].id, last) > 0) {		\
+				more = false;				\
+				break;					\
+			}						\
+			win->v = xrealloc(win->v, (win->n + 1) *	\
+			    sizeof(*win->v));				\
+			win->v[win->n++] = t.v[i];			\
+			T##_init(&t.v[i]);				\
+		}							\
+		T##_list_cleanup(&t);					\
+	}								\
+	T##_list_cleanup(&t);						\
+	return rc;							\
 }
 
-static enum board_err
-to_posts_between(struct store *to, const char *after, const char *last,
-    struct post_list *win)
-{
-	struct post_list t;
-	char a[STORE_ID_LEN + 1];
-	enum board_err rc;
-	bool more = true;
-
-	snprintf(a, sizeof(a), "%s", after);
-	post_list_init(&t);
-	while (more) {
-		if ((rc = store_post_scan(to, a, COPY_BATCH, &t)) != BOARD_OK)
-			break;
-		more = t.n == COPY_BATCH;
-		if (t.n > 0)	/* before the moves below empty them */
-			memcpy(a, t.v[t.n - 1].id, sizeof(a));
-		for (size_t i = 0; i < t.n; i++) {
-			if (strcmp(t.v[i].id, last) > 0) {
-				more = false;
-				break;
-			}
-			win->v = xrealloc(win->v, (win->n + 1) *
-			    sizeof(*win->v));
-			win->v[win->n++] = t.v[i];
-			post_init(&t.v[i]);
-		}
-		post_list_cleanup(&t);
-	}
-	post_list_cleanup(&t);
-	return rc;
-}
+COPY_TO_BETWEEN(user)
+COPY_TO_BETWEEN(post)
 
 static enum board_err
 copy_users(struct copy *cp)

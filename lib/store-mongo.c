@@ -1023,34 +1023,73 @@ mongo_scan_open(struct store_mongo *sm, mongoc_collection_t *coll,
 	return cur;
 }
 
+/* mongo_doc_to_user() and mongo_doc_to_post() as a mongo_scan() reader
+ * of a fresh (uninitialised) element. */
+typedef enum board_err (*mongo_doc_fn)(const bson_t *doc, void *p);
+
+static enum board_err
+mongo_conv_new_user(const bson_t *doc, void *p)
+{
+	user_init(p);
+	return mongo_doc_to_user(doc, p);
+}
+
+static enum board_err
+mongo_conv_new_post(const bson_t *doc, void *p)
+{
+	post_init(p);
+	return mongo_doc_to_post(doc, p);
+}
+
+/*
+ * Reads coll in _id order after after_id (at most limit documents), each
+ * with conv into a growing array of size-byte elements: *v and *n, set
+ * even on an error, for the caller to free. what names coll in a log.
+ */
+static enum board_err
+mongo_scan(struct store_mongo *sm, mongoc_collection_t *coll,
+    const char *what, const char *after_id, int limit, size_t size,
+    mongo_doc_fn conv, void **v, size_t *n)
+{
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t e;
+	char *a = NULL;
+	size_t cap = 0, i = 0;
+	enum board_err rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((cur = mongo_scan_open(sm, coll, after_id, limit, &rc)) == NULL)
+		return rc;
+	while (rc == BOARD_OK && i < (size_t)limit &&
+	    mongoc_cursor_next(cur, &doc)) {
+		if (i == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			a = xrealloc(a, cap * size);
+		}
+		rc = conv(doc, a + i++ * size);
+	}
+	*v = a;
+	*n = i;
+	if (rc == BOARD_OK && mongoc_cursor_error(cur, &e))
+		rc = mongo_fail(sm, what, &e);
+	mongoc_cursor_destroy(cur);
+	return rc;
+}
+
 static enum board_err
 mongo_user_scan(void *impl, const char *after_id, int limit,
     struct user_list *out)
 {
 	struct store_mongo *sm = impl;
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	bson_error_t e;
 	struct user_list l;
-	size_t cap = 0;
 	enum board_err rc;
+	void *v;
 
-	if ((cur = mongo_scan_open(sm, sm->users, after_id, limit, &rc)) ==
-	    NULL)
-		return rc;
-	user_list_init(&l);
-	while (rc == BOARD_OK && l.n < (size_t)limit &&
-	    mongoc_cursor_next(cur, &doc)) {
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		user_init(&l.v[l.n]);
-		rc = mongo_doc_to_user(doc, &l.v[l.n++]);
-	}
-	if (rc == BOARD_OK && mongoc_cursor_error(cur, &e))
-		rc = mongo_fail(sm, "scan users", &e);
-	mongoc_cursor_destroy(cur);
+	rc = mongo_scan(sm, sm->users, "scan users", after_id, limit,
+	    sizeof(*l.v), mongo_conv_new_user, &v, &l.n);
+	l.v = v;
 	if (rc != BOARD_OK) {
 		user_list_cleanup(&l);
 		return rc;
@@ -1065,29 +1104,13 @@ mongo_post_scan(void *impl, const char *after_id, int limit,
     struct post_list *out)
 {
 	struct store_mongo *sm = impl;
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	bson_error_t e;
 	struct post_list l;
-	size_t cap = 0;
 	enum board_err rc;
+	void *v;
 
-	if ((cur = mongo_scan_open(sm, sm->posts, after_id, limit, &rc)) ==
-	    NULL)
-		return rc;
-	post_list_init(&l);
-	while (rc == BOARD_OK && l.n < (size_t)limit &&
-	    mongoc_cursor_next(cur, &doc)) {
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		post_init(&l.v[l.n]);
-		rc = mongo_doc_to_post(doc, &l.v[l.n++]);
-	}
-	if (rc == BOARD_OK && mongoc_cursor_error(cur, &e))
-		rc = mongo_fail(sm, "scan posts", &e);
-	mongoc_cursor_destroy(cur);
+	rc = mongo_scan(sm, sm->posts, "scan posts", after_id, limit,
+	    sizeof(*l.v), mongo_conv_new_post, &v, &l.n);
+	l.v = v;
 	if (rc == BOARD_OK)
 		rc = mongo_fill_authors(sm, l.v, l.n, sm->primary);
 	if (rc != BOARD_OK) {

@@ -611,36 +611,75 @@ sq_user_find_by_id(void *impl, const char *id, struct user *out)
 	return rc;
 }
 
+/* sq_row_user() and sq_row_post() as an sq_scan() row reader. */
+typedef void (*sq_row_fn)(sqlite3_stmt *st, void *p);
+
+static void
+sq_row_user_at(sqlite3_stmt *st, void *p)
+{
+	sq_row_user(st, p);
+}
+
+static void
+sq_row_post_at(sqlite3_stmt *st, void *p)
+{
+	sq_row_post(st, p);
+}
+
+/*
+ * Steps the scan statement which (ids after after_id, at most limit
+ * rows), reading each row with row into a growing array of size-byte
+ * elements: *v and *n, set even on an error, for the caller to free.
+ */
+static enum board_err
+sq_scan(struct sq_store *s, enum sq_stmt which, const char *what,
+    const char *after_id, int limit, size_t size, sq_row_fn row,
+    void **v, size_t *n)
+{
+	sqlite3_stmt *st;
+	char *a = NULL;
+	size_t cap = 0, i = 0;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	if (limit < 1)
+		return BOARD_EINVAL;
+	if ((st = sq_stmt(s, which)) == NULL)
+		return BOARD_EUNAVAIL;
+	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
+	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
+		return sq_bind_fail(st, r, what);
+	while (i < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (i == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			a = xrealloc(a, cap * size);
+		}
+		row(st, a + i++ * size);
+	}
+	*v = a;
+	*n = i;
+	if (i < (size_t)limit && r != SQLITE_DONE)
+		return sq_fail(s, st, r, what);
+	sq_done(st);
+	return BOARD_OK;
+}
+
 static enum board_err
 sq_user_scan(void *impl, const char *after_id, int limit,
     struct user_list *out)
 {
-	struct sq_store *s = impl;
-	sqlite3_stmt *st;
 	struct user_list l;
-	size_t cap = 0;
-	int r;
+	enum board_err rc;
+	void *v;
 
-	if (limit < 1)
-		return BOARD_EINVAL;
-	if ((st = sq_stmt(s, SQ_USER_SCAN)) == NULL)
-		return BOARD_EUNAVAIL;
-	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
-	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
-		return sq_bind_fail(st, r, "user_scan");
-	user_list_init(&l);
-	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		sq_row_user(st, &l.v[l.n++]);
-	}
-	if (l.n < (size_t)limit && r != SQLITE_DONE) {
+	rc = sq_scan(impl, SQ_USER_SCAN, "user_scan", after_id, limit,
+	    sizeof(*l.v), sq_row_user_at, &v, &l.n);
+	l.v = v;
+	if (rc != BOARD_OK) {
 		user_list_cleanup(&l);
-		return sq_fail(s, st, r, "user_scan");
+		return rc;
 	}
-	sq_done(st);
 	user_list_cleanup(out);
 	*out = l;
 	return BOARD_OK;
@@ -650,32 +689,17 @@ static enum board_err
 sq_post_scan(void *impl, const char *after_id, int limit,
     struct post_list *out)
 {
-	struct sq_store *s = impl;
-	sqlite3_stmt *st;
 	struct post_list l;
-	size_t cap = 0;
-	int r;
+	enum board_err rc;
+	void *v;
 
-	if (limit < 1)
-		return BOARD_EINVAL;
-	if ((st = sq_stmt(s, SQ_POST_SCAN)) == NULL)
-		return BOARD_EUNAVAIL;
-	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
-	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
-		return sq_bind_fail(st, r, "post_scan");
-	post_list_init(&l);
-	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		sq_row_post(st, &l.v[l.n++]);
-	}
-	if (l.n < (size_t)limit && r != SQLITE_DONE) {
+	rc = sq_scan(impl, SQ_POST_SCAN, "post_scan", after_id, limit,
+	    sizeof(*l.v), sq_row_post_at, &v, &l.n);
+	l.v = v;
+	if (rc != BOARD_OK) {
 		post_list_cleanup(&l);
-		return sq_fail(s, st, r, "post_scan");
+		return rc;
 	}
-	sq_done(st);
 	post_list_cleanup(out);
 	*out = l;
 	return BOARD_OK;
