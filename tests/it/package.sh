@@ -459,8 +459,9 @@ namespace() {
 	mount --rbind /dev "$root/dev"
 	mount -t tmpfs -o mode=0755 run "$root/run"
 	mount -t tmpfs -o mode=1777 tmp "$root/tmp"
-	# The sources and this test's folder, at the same paths.
-	mkdir -p "$root$IT_TMP" "$root/run/pkgtest/upper"
+	# The sources and this test's folder, at the same paths (a clone under
+	# /tmp or /run needs its mount point made on the fresh tmpfs).
+	mkdir -p "$root$IT_TMP" "$root$srcdir" "$root/run/pkgtest/upper"
 	mount --bind "$IT_TMP" "$root$IT_TMP"
 	mount --bind -o ro "$srcdir" "$root$srcdir" 2>/dev/null ||
 		mount --bind "$srcdir" "$root$srcdir"
