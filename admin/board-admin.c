@@ -37,7 +37,8 @@ static const char usage_text[] =
 "  copy [-q] FROM TO      copy users and posts, keeping ids, times, hashes\n"
 "  migrate-layout [URI]   move MongoDB documents of the earlier board layout\n"
 "  user show NAME         show a user (never the hash itself)\n"
-"  user delete --yes NAME delete a user and every post of theirs\n"
+"  user delete --yes NAME delete a user and every post of theirs, and end\n"
+"                         their sessions (in the configured Redis)\n"
 "  check                  read the configuration, connect to everything,\n"
 "                         print what was found\n"
 "\n"
@@ -659,11 +660,13 @@ cmd_user(int argc, char **argv)
 	struct conf c;
 	struct spec sp;
 	struct store *st = NULL;
+	struct session_store *ss = NULL;
 	struct user u;
 	struct store_counts cnt;
 	struct password_cost cost;
 	const char *verb, *name;
 	char desc[96], iso[BOARD_ISO_LEN + 1];
+	char *err = NULL;
 	bool yes = false;
 	int64_t posts = 0;
 	enum board_err rc;
@@ -725,10 +728,28 @@ cmd_user(int argc, char **argv)
 		status = fail("user delete %s: %s", name, board_strerror(rc));
 		goto out;
 	}
-	printf("deleted user %s (%s) and %lld posts; sessions already open "
-	    "last until they expire\n", name, u.id, (long long)posts);
+	/*
+	 * Whatever store the user was deleted from, their sessions are in
+	 * the configured Redis: end them there, or they would go on working.
+	 */
+	if (session_store_new(&c, &ss, &err) == BOARD_OK)
+		rc = session_end_user(ss, u.id);
+	else
+		rc = BOARD_EUNAVAIL;
+	if (rc != BOARD_OK) {
+		printf("deleted user %s (%s) and %lld posts\n", name, u.id,
+		    (long long)posts);
+		status = fail("user delete %s: the user's sessions could not "
+		    "be ended (Redis: %s); they last until they expire", name,
+		    err != NULL ? err : board_strerror(rc));
+		goto out;
+	}
+	printf("deleted user %s (%s) and %lld posts; their sessions have "
+	    "ended\n", name, u.id, (long long)posts);
 	status = EXIT_SUCCESS;
 out:
+	session_store_free(ss);
+	free(err);
 	user_cleanup(&u);
 	store_close(st);
 	spec_cleanup(&sp);

@@ -245,6 +245,19 @@ session_validfrom_now(void)
 }
 
 /*
+ * Adds to c the SET of user_id's valid-from time to vf, living as long as
+ * a session does (no session issued before it can outlive it). The one
+ * place the valid-from key is written.
+ */
+static void
+session_validfrom_add(const struct session_store *ss, struct redis_cmds *c,
+    const char *user_id, int64_t vf)
+{
+	redis_cmds_add(c, "SET " SESSION_VALIDFROM_PREFIX "%s %lld EX %ld",
+	    user_id, (long long)vf, ss->ttl);
+}
+
+/*
  * Reads sid's stored document and sets *out to it with SESSION_ISSUED_KEY
  * set to issued_ms (caller frees with cJSON_free), or to NULL when it is
  * gone or unreadable. The document is rewritten rather than made anew so
@@ -288,8 +301,7 @@ session_end_others(struct session_store *ss, const struct session *s)
 	 * valid-from: only sessions issued before it end.
 	 */
 	redis_cmds_init(&c);
-	redis_cmds_add(&c, "SET " SESSION_VALIDFROM_PREFIX "%s %lld EX %ld",
-	    s->user_id, (long long)vf, ss->ttl);
+	session_validfrom_add(ss, &c, s->user_id, vf);
 	if (json != NULL)
 		redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld",
 		    s->sid, json, ss->ttl);
@@ -302,15 +314,30 @@ session_end_others(struct session_store *ss, const struct session *s)
 }
 
 enum board_err
+session_end_user(struct session_store *ss, const char *user_id)
+{
+	struct redis_cmds c;
+	redisReply *r[1] = { NULL };
+	enum board_err rc;
+
+	redis_cmds_init(&c);
+	session_validfrom_add(ss, &c, user_id, session_validfrom_now());
+	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	    REDIS_EXEC_IDEMPOTENT);
+	freeReplyObject(r[0]);
+	return rc;
+}
+
+enum board_err
 session_end_all(struct session_store *ss, const struct session *s)
 {
 	struct redis_cmds c;
 	redisReply *r[2] = { NULL, NULL };
 	enum board_err rc;
 
+	/* session_end_user's SET and the DEL of s in one round trip. */
 	redis_cmds_init(&c);
-	redis_cmds_add(&c, "SET " SESSION_VALIDFROM_PREFIX "%s %lld EX %ld",
-	    s->user_id, (long long)session_validfrom_now(), ss->ttl);
+	session_validfrom_add(ss, &c, s->user_id, session_validfrom_now());
 	redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", s->sid);
 	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);

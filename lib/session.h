@@ -132,4 +132,12 @@ enum board_err session_end_others(struct session_store *ss,
 enum board_err session_end_all(struct session_store *ss,
     const struct session *s);
 
+/*
+ * Ends every session of user_id (a user deleted by board-admin): sets the
+ * user's valid-from time to now, as session_end_all does, without a
+ * session in hand. BOARD_OK or BOARD_EUNAVAIL.
+ */
+enum board_err session_end_user(struct session_store *ss,
+    const char *user_id);
+
 #endif

@@ -514,12 +514,41 @@ test_validfrom(void)
 	    "a password change overwrites the broken key");
 	is_int(load(ss, other.sid), BOARD_OK, "and the session goes on");
 
-	/* Redis down: both fail, nothing is claimed. */
+	/* A user deleted by board-admin: no session in hand, all end. */
+	session_cleanup(&a);
+	session_cleanup(&b);
+	if (session_create(ss, "user-vf-4", "four", &a) != BOARD_OK ||
+	    session_create(ss, "user-vf-4", "four", &b) != BOARD_OK)
+		ok(0, "two sessions for user-vf-4");
+	doc = express_doc("user-vf-4", board_now_ms());
+	put_doc("expressUser40123456789abcdefghi", doc);
+	free(doc);
+	t0 = board_now_ms();
+	is_int(session_end_user(ss, "user-vf-4"), BOARD_OK, "end a user's");
+	vf = 0;
+	r = raw("GET board:validfrom:%s", "user-vf-4");
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		vf = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	ok(vf > t0 && vf <= board_now_ms() + 1,
+	    "  valid-from is now, past this very ms (%lld)", (long long)vf);
+	ttl = raw_int("TTL board:validfrom:%s", "user-vf-4");
+	ok(ttl >= 3599 && ttl <= 3600,
+	    "  valid-from lives for the session lifetime (TTL %lld)", ttl);
+	is_int(load(ss, a.sid), BOARD_ENOTFOUND, "  one session has ended");
+	is_int(load(ss, b.sid), BOARD_ENOTFOUND, "  so has the other");
+	is_int(load(ss, "expressUser40123456789abcdefghi"), BOARD_ENOTFOUND,
+	    "  so has an Express session issued this very ms");
+	is_int(load(ss, other.sid), BOARD_OK, "  another user's goes on");
+
+	/* Redis down: all fail, nothing is claimed. */
 	redis_stop();
 	is_int(session_end_others(ss, &a), BOARD_EUNAVAIL,
 	    "Redis down: end the others unavailable");
 	is_int(session_end_all(ss, &a), BOARD_EUNAVAIL,
 	    "Redis down: end all unavailable");
+	is_int(session_end_user(ss, "user-vf-4"), BOARD_EUNAVAIL,
+	    "Redis down: end a user's unavailable");
 	ok(redis_start(), "Redis restarted");
 out:
 	free(errmsg);

@@ -345,8 +345,15 @@ like "$OUT" "password  argon2id m=8 t=1 p=1" "user show names the hash's scheme 
 case $OUT in *'$argon2id$'*) ok 1 "  never the hash" ;; *) ok 0 "  never the hash" ;; esac
 OUT=$("$ADMIN" -s "$DB_NODE" user delete boarduser 2>&1)
 is "$?" 1 "user delete without --yes only says what it would do"
+req GET /api/auth/me -b "$C_BOARD"
+is "$STATUS" 200 "boarduser's session works before the delete"
 OUT=$("$ADMIN" -s "$DB_NODE" user delete --yes boarduser 2>&1)
-like "$OUT" "deleted user boarduser \\($U_BOARD\\) and 2 posts" "user delete --yes"
+is "$?" 0 "user delete --yes"
+like "$OUT" \
+    "user boarduser \\($U_BOARD\\) and 2 posts; their sessions have ended" \
+    "  says so, and that the sessions ended"
+req GET /api/auth/me -b "$C_BOARD"
+is "$STATUS" 401 "  the session made before the delete now answers 401"
 OUT=$("$ADMIN" check 2>&1)
 is "$?" 0 "board-admin check on the running configuration"
 like "$OUT" "sessions: unix:.*: ok" "  reaches Redis"
