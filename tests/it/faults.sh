@@ -495,11 +495,17 @@ kill_mid_request() {	# kill_mid_request FRONT BASE
 	    -d '{"username":"slowpoke","password":"slow-login-pw"}' \
 	    "$_base/api/auth/login" >"$IT_TMP/slow.out" 2>&1 &
 	_cp=$!
-	# The worker that has it: one not waiting in accept() (syscalls 43,
-	# 288) nor in a read of its socket, i.e. hashing.
+	# The worker that has it: one not waiting for a connection (ppoll)
+	# nor in a read of its socket, i.e. hashing. Every worker wakes for a
+	# new connection and the ones that lose the race to accept it run for
+	# a moment too, so it must still be running a tenth of a second later
+	# (the costly hash takes seconds).
 	_victim=
 	for _i in $(seq 1 60); do
 		for _w in $(pgrep -P "$MW_LOGIN"); do
+			_sc=$(cut -d' ' -f1 "/proc/$_w/syscall" 2>/dev/null)
+			[ "$_sc" = running ] || continue
+			sleep 0.1
 			_sc=$(cut -d' ' -f1 "/proc/$_w/syscall" 2>/dev/null)
 			[ "$_sc" = running ] && { _victim=$_w; break 2; }
 		done
