@@ -14,25 +14,15 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${BOARD_BUILD_DIR:-${top_builddir:-$top_srcdir}}
 node_modules=${BOARD_NODE_MODULES:-$top_srcdir/tests/node_modules}
 
-for p in redis-server redis-cli curl jq spawn-fcgi multiwatch node lighttpd; do
-	if ! command -v "$p" >/dev/null 2>&1 &&
-	    ! [ -x "/usr/sbin/$p" ] && ! [ -x "/usr/bin/$p" ]; then
-		echo "1..0 # SKIP $p not installed"
-		exit 0
-	fi
-done
+. "$top_srcdir/tests/it/lib.sh"
+it_need redis-server redis-cli curl jq spawn-fcgi multiwatch node lighttpd
 if [ ! -d "$node_modules/express-session" ]; then
 	echo "1..0 # SKIP $node_modules: no express-session (npm ci in tests/)"
 	exit 0
 fi
-PATH=$PATH:/usr/sbin
-for r in signup login posts; do
-	[ -x "$top_builddir/fcgi/board-$r" ] ||
-		{ echo "Bail out! $top_builddir/fcgi/board-$r not built"; exit 1; }
-done
+it_need_responders
 
 IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-accounts.XXXXXX")
-. "$top_srcdir/tests/it/lib.sh"
 . "$top_srcdir/script/stack.sh"
 . "$top_srcdir/tests/it/mongo-lib.sh"
 cleanup() {
@@ -55,40 +45,9 @@ printf '%s\n' "$SECRET" >"$SESSION_SECRET_FILE"
 chmod 600 "$SESSION_SECRET_FILE"
 
 RUNID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-# hx: sets XFF to a new X-Forwarded-For header, so that the per-address
-# login throttle bites only where a test means it to (127.0.0.1 is a
-# trusted proxy). Not in a $(...): the count must survive.
-XFF_N=0
-hx() {
-	XFF_N=$((XFF_N + 1))
-	XFF="X-Forwarded-For: 10.2.$((XFF_N / 250)).$((XFF_N % 250 + 1))"
-}
-
-creds() {
-	jq -cn --arg u "$1" --arg p "$2" '{username: $u, password: $p}'
-}
 
 pwchange() {
 	jq -cn --arg c "$1" --arg n "$2" '{currentPassword: $c, newPassword: $n}'
-}
-
-# login USER PASS [CURL-ARGS]: sets COOKIE ("board.sid=...") on success.
-login() {
-	_u=$1 _pw=$2
-	shift 2
-	hx
-	req POST /api/auth/login "$(creds "$_u" "$_pw")" -H "$XFF" "$@"
-	COOKIE=
-	[ "$STATUS" = 200 ] && COOKIE=$(hdr Set-Cookie | cut -d';' -f1)
-	return 0
-}
-
-# The session id inside a cookie "board.sid=s%3A<id>.<sig>".
-cookie_sid() {
-	_v=${1#*=}
-	_v=$(printf '%b' "$(printf '%s' "$_v" | sed 's/%\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')")
-	_v=${_v#s:}
-	echo "${_v%.*}"
 }
 
 # me COOKIE: GET /api/auth/me with it; "STATUS USERNAME-or-ERROR".
@@ -175,15 +134,15 @@ suite() {
 	is "$(hdr Allow)" POST "$_s: Allow: POST"
 	REQ_CT=text/plain req POST /api/auth/password "$(pwchange "$P1" "$P2")" -H "Cookie: $A"
 	expect_error 415 unsupported_media_type "$_s: text/plain: 415"
-	hx
-	req POST /api/auth/password "$(pwchange 'not the password' "$P2")" -H "Cookie: $A" -H "$XFF"
+	req POST /api/auth/password "$(pwchange 'not the password' "$P2")" \
+		-H "Cookie: $A" -H "$(xff)"
 	expect_error 401 invalid_credentials "$_s: wrong current password: 401 invalid_credentials"
 	is "$(me "$A")" "200 $U" "$_s: and A still works (a wrong password ends nothing)"
 	is "$(me "$B")" "200 $U" "$_s: as does B"
 
 	diag "$_s: password change from A"
-	hx
-	req POST /api/auth/password "$(pwchange "$P1" "$P2")" -H "Cookie: $A" -H "$XFF"
+	req POST /api/auth/password "$(pwchange "$P1" "$P2")" -H "Cookie: $A" \
+		-H "$(xff)"
 	is "$STATUS" 204 "$_s: change password: 204"
 	is "$BODY" "" "$_s: no body"
 	is "$(hdr Set-Cookie)" "" "$_s: A's cookie stays as it is"
@@ -240,14 +199,13 @@ suite() {
 	login "$W" "$P1"
 	WC=$COOKIE
 	for i in 1 2 3 4 5; do
-		hx
 		req POST /api/auth/password "$(pwchange "wrong guess $i" "$P2")" \
-			-H "Cookie: $WC" -H "$XFF"
+			-H "Cookie: $WC" -H "$(xff)"
 		[ "$STATUS" = 401 ] || break
 	done
 	expect_error 401 invalid_credentials "$_s: 5 wrong current passwords: 401 each"
-	hx
-	req POST /api/auth/password "$(pwchange "$P1" "$P2")" -H "Cookie: $WC" -H "$XFF"
+	req POST /api/auth/password "$(pwchange "$P1" "$P2")" -H "Cookie: $WC" \
+		-H "$(xff)"
 	expect_error 429 too_many_attempts "$_s: the 6th, even the right one: 429"
 	like "$(hdr Retry-After)" '^[0-9]+$' "$_s: with Retry-After ($(hdr Retry-After))"
 	login "$W" "$P1"
@@ -258,9 +216,7 @@ suite() {
 	is "$STATUS" 200 "$_s: once the lock is gone, the old password still works"
 
 	diag "$_s: Redis down"
-	kill -TERM "$REDIS_PID"
-	for i in $(seq 1 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
-	wait "$REDIS_PID" 2>/dev/null
+	it_stop_redis || bail "redis-server did not stop within 5 s"
 	EXPECT_503=1
 	req GET /api/auth/me -H "Cookie: $E"
 	expect_error 503 unavailable "$_s: Redis down: me: 503"
@@ -275,17 +231,10 @@ suite() {
 }
 
 # stack NAME: Redis, the responders, lighttpd and the Express app under
-# $IT_TMP/NAME; sets BASE, REDIS_PID, RSOCK, EXPRESS_SOCK.
+# $IT_TMP/NAME; sets what it_stack sets and EXPRESS_SOCK.
 stack() {
 	_d=$IT_TMP/$1
-	stack_start_redis "$_d/redis" || bail "redis-server did not start"
-	RSOCK=$_d/redis/redis.sock
-	stack_start_responders "$top_builddir" "$_d/run" 2 ||
-		bail "responders did not start: $(tail -3 "$_d/run/responders.log")"
-	PORT=$(stack_free_port)
-	stack_start_front lighttpd "$top_srcdir" "$_d/run" "$PORT" ||
-		bail "lighttpd did not start: $(tail -3 "$_d/run/front-error.log")"
-	BASE=http://127.0.0.1:$PORT
+	it_stack "$_d" lighttpd 2
 	EXPRESS_SOCK=$_d/express.sock
 	NODE_PATH="$node_modules" REDIS_SOCKET="$RSOCK" SECRETS="$SECRET" \
 	    LISTEN="$EXPRESS_SOCK" node "$top_srcdir/tests/express/app.js" \
@@ -294,20 +243,11 @@ stack() {
 	stack_wait "the Express app" 20 test -S "$EXPRESS_SOCK" ||
 		bail "the Express app did not start: $(tail -3 "$_d/express.log")"
 }
-rcli() { redis-cli -s "$RSOCK" "$@"; }
 
 # The end of a run: what the responders logged.
 logcheck() {
-	_log=$IT_TMP/$1/run/responders.log
-	san=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: ' "$_log" 2>/dev/null | head -n 5)
-	is "$san" "" "$1: no sanitizer report from the responders"
-	for w in "a password:$P1" "a password:$P2" "the secret:$SECRET"; do
-		if grep -qF -- "${w#*:}" "$_log" 2>/dev/null; then
-			ok 1 "$1: the responders' log holds ${w%%:*}"
-		else
-			ok 0 "$1: the responders' log does not hold ${w%%:*}"
-		fi
-	done
+	it_log_check "$IT_TMP/$1/run/responders.log" "$1" "a password:$P1" \
+		"a password:$P2" "the secret:$SECRET"
 }
 
 unset MONGODB_URI
@@ -332,8 +272,5 @@ else
 	logcheck mongo
 fi
 
-v=$(grep -v '^unexpected 503\|^status 5\|^no answer' "$IT_TMP/violations" 2>/dev/null)
-is "$v" "" "every response with a body: JSON, charset=utf-8, no-store; errors have error+message"
-v=$(grep '^status 5\|^no answer\|^unexpected 503' "$IT_TMP/violations" 2>/dev/null)
-is "$v" "" "no 5xx but the deliberate 503s, no dropped connection, in $REQ_N requests"
+it_summary
 done_testing

@@ -14,21 +14,11 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${BOARD_BUILD_DIR:-${top_builddir:-$top_srcdir}}
 front=${BOARD_FRONT:-lighttpd}
 
-for p in redis-server redis-cli curl jq openssl spawn-fcgi multiwatch node "$front"; do
-	if ! command -v "$p" >/dev/null 2>&1 &&
-	    ! [ -x "/usr/sbin/$p" ] && ! [ -x "/usr/bin/$p" ]; then
-		echo "1..0 # SKIP $p not installed"
-		exit 0
-	fi
-done
-PATH=$PATH:/usr/sbin
-for r in signup login posts; do
-	[ -x "$top_builddir/fcgi/board-$r" ] ||
-		{ echo "Bail out! $top_builddir/fcgi/board-$r not built"; exit 1; }
-done
+. "$top_srcdir/tests/it/lib.sh"
+it_need redis-server redis-cli curl jq openssl spawn-fcgi multiwatch node "$front"
+it_need_responders
 
 IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-api.XXXXXX")
-. "$top_srcdir/tests/it/lib.sh"
 . "$top_srcdir/script/stack.sh"
 STACK1_PIDS=
 cleanup() {
@@ -47,17 +37,7 @@ export BOARD_TRUSTED_PROXIES=127.0.0.1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-REDIS_DIR=$IT_TMP/redis
-RUN=$IT_TMP/run
-stack_start_redis "$REDIS_DIR" || bail "redis-server did not start"
-RSOCK=$REDIS_DIR/redis.sock
-rcli() { redis-cli -s "$RSOCK" "$@"; }
-stack_start_responders "$top_builddir" "$RUN" 2 ||
-	bail "responders did not start: $(tail -3 "$RUN/responders.log")"
-PORT=$(stack_free_port)
-stack_start_front "$front" "$top_srcdir" "$RUN" "$PORT" ||
-	bail "$front did not start: $(tail -3 "$RUN/front-error.log" "$RUN/responders.log" 2>/dev/null)"
-BASE=http://127.0.0.1:$PORT
+it_stack "$IT_TMP" "$front" 2
 ORIGIN=$BASE
 diag "$front on $BASE, store: ${MONGODB_URI:+MongoDB}${MONGODB_URI:-SQLite}"
 
@@ -78,45 +58,11 @@ alive() {
 	is "$STATUS" 200 "still answering after $1"
 }
 
-# A distinct X-Forwarded-For per login, so that the per-address throttle
-# only bites where a test means it to (127.0.0.1 is a trusted proxy). The
-# count lives in a file: xff runs in a $(...) subshell, where a variable's
-# increment would be lost and every login would share one address.
-echo 0 >"$IT_TMP/xff"
-xff() {
-	local n
-	n=$(($(cat "$IT_TMP/xff") + 1))
-	echo "$n" >"$IT_TMP/xff"
-	echo "X-Forwarded-For: 10.1.$((n / 250)).$((n % 250 + 1))"
-}
-
-creds() {
-	jq -cn --arg u "$1" --arg p "$2" '{username: $u, password: $p}'
-}
-
 # signup USER PASS: must succeed; sets UID_ to the new user's id.
 signup() {
 	req POST /api/auth/signup "$(creds "$1" "$2")"
 	[ "$STATUS" = 201 ] || diag "signup $1: $STATUS $BODY"
 	UID_=$(jf .id)
-}
-
-# login USER PASS [CURL-ARGS]: sets COOKIE ("board.sid=...") on success.
-login() {
-	_u=$1 _pw=$2
-	shift 2
-	req POST /api/auth/login "$(creds "$_u" "$_pw")" -H "$(xff)" "$@"
-	COOKIE=
-	[ "$STATUS" = 200 ] && COOKIE=$(hdr Set-Cookie | cut -d';' -f1)
-	return 0
-}
-
-# The session id inside a cookie "board.sid=s%3A<id>.<sig>".
-cookie_sid() {
-	_v=${1#*=}
-	_v=$(printf '%b' "$(printf '%s' "$_v" | sed 's/%\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')")
-	_v=${_v#s:}
-	echo "${_v%.*}"
 }
 
 # sign SID SECRET: a cookie value as cookie-signature + express-session make it.
@@ -829,9 +775,7 @@ login "$ALICE" "$APW"
 OC=$COOKIE
 req POST /api/posts '{"title":"before the outage","content":"c"}' -H "Cookie: $OC"
 is "$STATUS" 201 "(a post before the outage)"
-kill -TERM "$REDIS_PID"
-for i in $(seq 1 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$REDIS_PID" 2>/dev/null
+it_stop_redis || bail "redis-server did not stop within 5 s"
 EXPECT_503=1
 req GET /api/auth/me -H "Cookie: $OC"
 expect_error 503 unavailable "Redis down: me with a cookie: 503, not 401"
@@ -881,22 +825,9 @@ login "$BOB" "$BPW"
 req GET /api/auth/me -H "Cookie: $COOKIE"
 is "$STATUS $(jf .username)" "200 $BOB" "an authenticated request at the end"
 is "$(workers)" "$WORKERS0" "no FastCGI worker died or was replaced ($(echo $WORKERS0))"
-v=$(grep -v '^unexpected 503\|^status 5\|^no answer' "$IT_TMP/violations" 2>/dev/null)
-is "$v" "" "every response with a body: JSON, charset=utf-8, no-store; errors have error+message"
-v=$(grep '^status 5\|^no answer' "$IT_TMP/violations" 2>/dev/null)
-is "$v" "" "no 500/502/504 (or any 5xx but 503), no dropped connection, in $REQ_N requests"
-v=$(grep '^unexpected 503' "$IT_TMP/violations" 2>/dev/null)
-is "$v" "" "no 503 outside the Redis outage"
+it_summary
 diag "statuses seen: $(cut -d' ' -f1 "$IT_TMP/statuses" | sort | uniq -c | tr -s ' \n' ' ')"
 stack_stop
-san=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: ' "$RUN/responders.log" 2>/dev/null | head -n 5)
-is "$san" "" "no sanitizer report from the responders"
-for w in "alice's password:$APW" "bob's password:$BPW" "the session secret:$SECRET" \
-    "a session id:$A_SID"; do
-	if grep -qF -- "${w#*:}" "$RUN/responders.log" 2>/dev/null; then
-		ok 1 "the responders' log holds ${w%%:*}"
-	else
-		ok 0 "the responders' log does not hold ${w%%:*}"
-	fi
-done
+it_log_check "$RUN/responders.log" "the end" "alice's password:$APW" \
+	"bob's password:$BPW" "the session secret:$SECRET" "a session id:$A_SID"
 done_testing

@@ -23,10 +23,37 @@
 #				BOARD_IT_KEEP) shows the last log lines, then
 #				removes $IT_TMP unless BOARD_IT_KEEP is set
 #
+# For the scripts that run a stack of their own (with script/stack.sh):
+#	it_need CMD...		skips the whole script unless every CMD is
+#				installed (PATH, /usr/sbin, /usr/bin); adds
+#				/usr/sbin to PATH
+#	it_need_responders	bails out unless the responders are built
+#	it_stack DIR FRONT WORKERS
+#				Redis in DIR/redis, the responders (WORKERS
+#				each) and FRONT (lighttpd or nginx) on a free
+#				port, from DIR/run; bails out when one fails.
+#				Sets REDIS_DIR, RSOCK, RUN, PORT and BASE
+#	it_stop_redis		stops that Redis (SIGTERM, at most 5 s)
+#	rcli ARGS...		redis-cli on $RSOCK
+#	creds USER PASS		{"username":..., "password":...}
+#	xff			a new "X-Forwarded-For: 10.1.x.y" at each call,
+#				also in a $(...) (the count is in $IT_TMP/xff),
+#				so that the per-address login throttle bites
+#				only where a test means it to (BOARD_TRUSTED_
+#				PROXIES=127.0.0.1)
+#	login USER PASS [CURL-ARGS]
+#				POST /api/auth/login from a new address; sets
+#				COOKIE ("name=value") on a 200, else ""
+#	cookie_sid COOKIE	the session id in "name=s%3A<id>.<signature>"
+#	it_log_check LOG DESC [WHAT:TEXT]...
+#				LOG has no sanitizer report and no TEXT
+#	it_summary		the checks over every response (below)
+#
 # Every response is also checked in passing: the status goes to
 # $IT_TMP/statuses, and a body without the API's Content-Type and
 # Cache-Control, or an error without "error" and "message", is recorded in
-# $IT_TMP/violations, for summary checks at the end (it_summary).
+# $IT_TMP/violations, for the summary checks at the end (it_summary). A 503
+# counts as a 5xx unless EXPECT_503=1 was set for its request.
 
 T_N=0
 T_FAILED=0
@@ -215,7 +242,8 @@ it_test_env() {
 
 it_finish_tmp() {
 	if [ "$T_FAILED" -ne 0 ] || [ -n "${BOARD_IT_KEEP:-}" ]; then
-		for f in "$IT_TMP"/*/responders.log "$IT_TMP"/*/front-error.log; do
+		for f in "$IT_TMP"/*/responders.log "$IT_TMP"/*/front-error.log \
+		    "$IT_TMP"/*/*/responders.log "$IT_TMP"/*/*/front-error.log; do
 			[ -s "$f" ] || continue
 			echo "# last lines of ${f#"$IT_TMP"/}:"
 			tail -n 15 "$f" | sed 's/^/#   /'
@@ -226,4 +254,107 @@ it_finish_tmp() {
 	else
 		rm -rf "$IT_TMP"
 	fi
+}
+
+it_need() {
+	for _p; do
+		command -v "$_p" >/dev/null 2>&1 || [ -x "/usr/sbin/$_p" ] ||
+			[ -x "/usr/bin/$_p" ] ||
+			{ echo "1..0 # SKIP $_p not installed"; exit 0; }
+	done
+	PATH=$PATH:/usr/sbin
+}
+
+it_need_responders() {
+	for _r in signup login posts; do
+		[ -x "$top_builddir/fcgi/board-$_r" ] ||
+			bail "$top_builddir/fcgi/board-$_r not built"
+	done
+}
+
+it_stack() {
+	REDIS_DIR=$1/redis
+	RSOCK=$REDIS_DIR/redis.sock
+	RUN=$1/run
+	stack_start_redis "$REDIS_DIR" || bail "redis-server did not start"
+	stack_start_responders "$top_builddir" "$RUN" "$3" ||
+		bail "responders did not start: $(tail -3 "$RUN/responders.log")"
+	PORT=$(stack_free_port)
+	stack_start_front "$2" "$top_srcdir" "$RUN" "$PORT" ||
+		bail "$2 did not start: $(tail -3 "$RUN/front-error.log" \
+		    "$RUN/responders.log" 2>/dev/null)"
+	BASE=http://127.0.0.1:$PORT
+}
+
+# Once it is gone, its PID leaves STACK_PIDS: stack_stop must not signal
+# whatever process gets that PID next.
+it_stop_redis() {
+	kill -TERM "$REDIS_PID" 2>/dev/null
+	for _i in $(seq 1 50); do
+		kill -0 "$REDIS_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$REDIS_PID" 2>/dev/null && return 1
+	wait "$REDIS_PID" 2>/dev/null
+	STACK_PIDS=$(printf ' %s ' $STACK_PIDS | sed "s/ $REDIS_PID / /")
+	return 0
+}
+
+rcli() {
+	redis-cli -s "$RSOCK" "$@"
+}
+
+creds() {
+	jq -cn --arg u "$1" --arg p "$2" '{username: $u, password: $p}'
+}
+
+xff() {
+	_n=$(($(cat "$IT_TMP/xff" 2>/dev/null || echo 0) + 1))
+	echo "$_n" >"$IT_TMP/xff"
+	echo "X-Forwarded-For: 10.1.$((_n / 250 % 250)).$((_n % 250 + 1))"
+}
+
+login() {
+	_u=$1 _pw=$2
+	shift 2
+	req POST /api/auth/login "$(creds "$_u" "$_pw")" -H "$(xff)" "$@"
+	COOKIE=
+	[ "$STATUS" = 200 ] && COOKIE=$(hdr Set-Cookie | cut -d';' -f1)
+	return 0
+}
+
+cookie_sid() {
+	_v=${1#*=}
+	_v=$(printf '%b' "$(printf '%s' "$_v" |
+		sed 's/%\([0-9A-Fa-f][0-9A-Fa-f]\)/\\x\1/g')")
+	_v=${_v#s:}
+	echo "${_v%.*}"
+}
+
+it_log_check() {
+	_log=$1 _d=$2
+	shift 2
+	if [ ! -f "$_log" ]; then
+		ok 1 "$_d: the responders' log $_log is there"
+		return 0
+	fi
+	is "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: ' \
+	    "$_log" | head -n 5)" "" "$_d: no sanitizer report from the responders"
+	for _w; do
+		if grep -qF -- "${_w#*:}" "$_log"; then
+			ok 1 "$_d: the responders' log holds ${_w%%:*}"
+		else
+			ok 0 "$_d: the responders' log does not hold ${_w%%:*}"
+		fi
+	done
+}
+
+it_summary() {
+	_v=$IT_TMP/violations
+	is "$(grep -v '^unexpected 503\|^status 5\|^no answer' "$_v" 2>/dev/null)" "" \
+		"every response with a body: JSON, charset=utf-8, no-store; errors have error+message"
+	is "$(grep '^status 5\|^no answer' "$_v" 2>/dev/null)" "" \
+		"no 5xx but 503, no dropped connection, in $REQ_N requests"
+	is "$(grep '^unexpected 503' "$_v" 2>/dev/null)" "" \
+		"no 503 but the deliberate ones"
 }
