@@ -111,7 +111,7 @@ function handleSubmit(form, action) {
 		try {
 			await action(form);
 		} catch (err) {
-			if (err instanceof ApiError && err.status === 401 && err.code === 'unauthorized')
+			if (signedOut(err))
 				setUser(null);
 			showFormError(form, err, () => form.requestSubmit());
 		} finally {
@@ -124,6 +124,60 @@ function handleSubmit(form, action) {
 		ev.preventDefault();
 		submit();
 	});
+}
+
+// Runs action() for a button, which is disabled meanwhile; an error goes to
+// box (a .form-error element), with "Try again" when it may pass.
+async function runButton(button, box, action) {
+	button.disabled = true;
+	clearError(box);
+	try {
+		await action();
+	} catch (err) {
+		if (signedOut(err))
+			setUser(null);
+		showError(box, err, () => runButton(button, box, action));
+	} finally {
+		button.disabled = false;
+	}
+}
+
+// A 401 that means the session has ended (a wrong password is a 401 too).
+function signedOut(err) {
+	return err instanceof ApiError && err.status === 401 &&
+		err.code === 'unauthorized';
+}
+
+// An action that cannot be undone asks first: NAME-button (aria-controls
+// NAME-confirm) opens the group NAME-confirm, with focus on its Cancel
+// button NAME-no; Cancel or Escape closes it and focus goes back. NAME-yes
+// runs action; its errors go to NAME-error. beforeOpen runs first if given.
+function askFirst(name, action, beforeOpen) {
+	const button = $(name + '-button');
+	const close = () => {
+		setAsking(name, false);
+		button.focus();
+	};
+	button.addEventListener('click', () => {
+		if (beforeOpen)
+			beforeOpen();
+		setAsking(name, true);
+		$(name + '-no').focus();
+	});
+	$(name + '-no').addEventListener('click', close);
+	$(name + '-confirm').addEventListener('keydown', (ev) => {
+		if (ev.key === 'Escape')
+			close();
+	});
+	const yes = $(name + '-yes');
+	yes.addEventListener('click',
+		() => runButton(yes, $(name + '-error'), action));
+}
+
+function setAsking(name, open) {
+	clearError($(name + '-error'));
+	show($(name + '-confirm'), open);
+	$(name + '-button').setAttribute('aria-expanded', String(open));
 }
 
 /* ---------- who is signed in ---------- */
@@ -172,20 +226,13 @@ function checkSession() {
 	return state.userKnown;
 }
 
-async function logout() {
-	const button = $('logout');
-	button.disabled = true;
-	clearError($('session-error'));
-	try {
+function logout() {
+	return runButton($('logout'), $('session-error'), async () => {
 		await auth.logout();
 		setUser(null);
 		state.flash = 'You are logged out.';
 		go('#/');
-	} catch (err) {
-		showError($('session-error'), err, logout);
-	} finally {
-		button.disabled = false;
-	}
+	});
 }
 
 /* ---------- the list ---------- */
@@ -270,7 +317,7 @@ function renderPostActions() {
 	show($('post-own'), own);
 	show($('post-actions'), own);
 	if (!own) {
-		show($('delete-confirm'), false);
+		setAsking('delete', false);
 		show($('edit-form'), false);
 	}
 }
@@ -299,8 +346,7 @@ async function renderPost(id) {
 	state.post = null;
 	show($('post'), false);
 	show($('edit-form'), false);
-	show($('delete-confirm'), false);
-	clearError($('delete-error'));
+	setAsking('delete', false);
 	clearError($('post-error'));
 	show($('post-loading'), true);
 	let post;
@@ -329,7 +375,7 @@ function startEdit() {
 	clearFormErrors(form);
 	form.elements.title.value = state.post.title;
 	form.elements.content.value = state.post.content;
-	show($('delete-confirm'), false);
+	setAsking('delete', false);
 	show(form, true);
 	form.elements.title.focus();
 }
@@ -357,20 +403,9 @@ async function saveEdit(form) {
 }
 
 async function deletePost() {
-	const yes = $('delete-yes');
-	yes.disabled = true;
-	clearError($('delete-error'));
-	try {
-		await posts.remove(state.post.id);
-		state.flash = 'Your post was deleted.';
-		go('#/');
-	} catch (err) {
-		if (err instanceof ApiError && err.status === 401)
-			setUser(null);
-		showError($('delete-error'), err, deletePost);
-	} finally {
-		yes.disabled = false;
-	}
+	await posts.remove(state.post.id);
+	state.flash = 'Your post was deleted.';
+	go('#/');
 }
 
 /* ---------- writing, logging in, signing up ---------- */
@@ -423,29 +458,11 @@ async function changePassword(form) {
 	$('account-heading').focus();
 }
 
-function confirmEverywhere(open) {
-	clearError($('everywhere-error'));
-	show($('everywhere-confirm'), open);
-	$('everywhere-button').setAttribute('aria-expanded', String(open));
-	(open ? $('everywhere-no') : $('everywhere-button')).focus();
-}
-
 async function logoutEverywhere() {
-	const yes = $('everywhere-yes');
-	yes.disabled = true;
-	clearError($('everywhere-error'));
-	try {
-		await auth.logoutAll();
-		setUser(null);
-		state.flash = 'You are signed out everywhere, on every device.';
-		go('#/');
-	} catch (err) {
-		if (err instanceof ApiError && err.status === 401)
-			setUser(null);
-		showError($('everywhere-error'), err, logoutEverywhere);
-	} finally {
-		yes.disabled = false;
-	}
+	await auth.logoutAll();
+	setUser(null);
+	state.flash = 'You are signed out everywhere, on every device.';
+	go('#/');
 }
 
 /* ---------- routing ---------- */
@@ -530,9 +547,7 @@ function route() {
 		break;
 	case 'account':
 		renderHeader();
-		show($('everywhere-confirm'), false);
-		$('everywhere-button').setAttribute('aria-expanded', 'false');
-		clearError($('everywhere-error'));
+		setAsking('everywhere', false);
 		if (!state.user)
 			state.returnTo = '#/account';
 		document.title = 'Account · Board';
@@ -564,24 +579,8 @@ function start() {
 	$('load-more').addEventListener('click', () => loadPage(false));
 	$('edit-button').addEventListener('click', startEdit);
 	$('edit-cancel').addEventListener('click', stopEdit);
-	$('delete-button').addEventListener('click', () => {
-		show($('edit-form'), false);
-		clearError($('delete-error'));
-		show($('delete-confirm'), true);
-		$('delete-no').focus();
-	});
-	$('delete-no').addEventListener('click', () => {
-		show($('delete-confirm'), false);
-		$('delete-button').focus();
-	});
-	$('delete-yes').addEventListener('click', deletePost);
-	$('everywhere-button').addEventListener('click', () => confirmEverywhere(true));
-	$('everywhere-no').addEventListener('click', () => confirmEverywhere(false));
-	$('everywhere-confirm').addEventListener('keydown', (ev) => {
-		if (ev.key === 'Escape')
-			confirmEverywhere(false);
-	});
-	$('everywhere-yes').addEventListener('click', logoutEverywhere);
+	askFirst('delete', deletePost, () => show($('edit-form'), false));
+	askFirst('everywhere', logoutEverywhere);
 	handleSubmit($('new-form'), publish);
 	handleSubmit($('login-form'), login);
 	handleSubmit($('signup-form'), signup);

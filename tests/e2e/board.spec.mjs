@@ -433,7 +433,16 @@ async function tests(browser) {
 	});
 
 	await step('user A deletes A\'s post', async () => {
-		await a.page.getByRole('button', { name: 'Delete' }).click();
+		const focused = () => a.page.evaluate(() => document.activeElement.id);
+		await a.page.locator('#delete-button').click();
+		await a.page.locator('#delete-confirm').waitFor();
+		assert.equal(await focused(), 'delete-no', 'focus on Cancel');
+		assert.equal(await a.page.getAttribute('#delete-button', 'aria-expanded'), 'true');
+		await a.page.keyboard.press('Escape');
+		assert.ok(await a.page.locator('#delete-confirm').isHidden(), 'Escape closes it');
+		assert.equal(await focused(), 'delete-button', 'focus back');
+		assert.equal(await a.page.getAttribute('#delete-button', 'aria-expanded'), 'false');
+		await a.page.locator('#delete-button').click();
 		await a.page.locator('#delete-confirm').waitFor();
 		await shot(a.page, 'delete-confirm');
 		await a.page.getByRole('button', { name: 'Yes, delete it' }).click();
@@ -699,6 +708,7 @@ async function tests(browser) {
 		assert.ok(await d.page.locator('#account-signed-out').isVisible());
 		assert.ok(await d.page.locator('#password-form').isHidden());
 	});
+
 	await d.context.close();
 
 	await step('no dialog, script error or CSP violation happened', async () => {
