@@ -112,8 +112,9 @@ function handleSubmit(form, action) {
 			await action(form);
 		} catch (err) {
 			if (signedOut(err))
-				setUser(null);
-			showFormError(form, err, () => form.requestSubmit());
+				endSession(err);
+			else
+				showFormError(form, err, () => form.requestSubmit());
 		} finally {
 			busy = false;
 			button.disabled = false;
@@ -135,8 +136,9 @@ async function runButton(button, box, action) {
 		await action();
 	} catch (err) {
 		if (signedOut(err))
-			setUser(null);
-		showError(box, err, () => runButton(button, box, action));
+			endSession(err);
+		else
+			showError(box, err, () => runButton(button, box, action));
 	} finally {
 		button.disabled = false;
 	}
@@ -146,6 +148,13 @@ async function runButton(button, box, action) {
 function signedOut(err) {
 	return err instanceof ApiError && err.status === 401 &&
 		err.code === 'unauthorized';
+}
+
+// The session ended elsewhere: the page turns to signed out, which hides
+// the form or button that met it, so the error goes to the top of the page.
+function endSession(err) {
+	setUser(null);
+	showError($('session-error'), err);
 }
 
 // An action that cannot be undone asks first: NAME-button (aria-controls
@@ -184,6 +193,8 @@ function setAsking(name, open) {
 
 function setUser(user) {
 	state.user = user ? { id: String(user.id), username: String(user.username) } : null;
+	if (user)
+		clearError($('session-error'));
 	renderHeader();
 }
 

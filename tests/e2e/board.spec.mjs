@@ -709,6 +709,38 @@ async function tests(browser) {
 		assert.ok(await d.page.locator('#password-form').isHidden());
 	});
 
+	await step('a session ended on another device: the Account view says so at the top', async () => {
+		await open(d.page, '#/login');
+		await d.page.fill('#login-username', D.username);
+		await d.page.fill('#login-password', D.next);
+		await d.page.getByRole('button', { name: 'Log in' }).click();
+		await signedInAs(d.page, D.username);
+		await open(d.page, '#/account');
+		await signedInAs(d.page, D.username);
+		const other = await call('POST', 'api/auth/login', { username: D.username, password: D.next });
+		assert.equal(other.status, 200, other.text);
+		const cookie = other.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+		const all = await call('POST', 'api/auth/logout-all', undefined, cookie);
+		assert.equal(all.status, 204, all.text);
+		await d.page.locator('#everywhere-button').click();
+		await d.page.getByRole('button', { name: 'Yes, sign out everywhere' }).click();
+		await d.page.locator('#whoami-text', { hasText: 'Not signed in' }).waitFor();
+		const err = d.page.locator('#session-error');
+		await err.waitFor();
+		assert.match(await err.textContent(), /^Error: \S/);
+		assert.equal(await err.getAttribute('role'), 'alert');
+		assert.ok(await d.page.locator('#account-signed-out').isVisible());
+		assert.ok(await d.page.locator('#everywhere-confirm').isHidden());
+		// Without a reload, which would clear it anyway.
+		await d.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' }).click();
+		await d.page.locator('#view-login').waitFor();
+		assert.ok(await err.isVisible(), 'the error stays until a login');
+		await d.page.fill('#login-username', D.username);
+		await d.page.fill('#login-password', D.next);
+		await d.page.getByRole('button', { name: 'Log in' }).click();
+		await signedInAs(d.page, D.username);
+		assert.ok(await err.isHidden(), 'a new login clears it');
+	});
 	await d.context.close();
 
 	await step('no dialog, script error or CSP violation happened', async () => {
