@@ -83,6 +83,10 @@ async function call(method, apiPath, body, cookie) {
 async function apiUser(username, password) {
 	const signup = await call('POST', 'api/auth/signup', { username, password });
 	assert.equal(signup.status, 201, `signup ${username}: ${signup.text}`);
+	return apiLogin(username, password);
+}
+
+async function apiLogin(username, password) {
 	const login = await call('POST', 'api/auth/login', { username, password });
 	assert.equal(login.status, 200, `login ${username}: ${login.text}`);
 	const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
@@ -433,15 +437,19 @@ async function tests(browser) {
 	});
 
 	await step('user A deletes A\'s post', async () => {
-		const focused = () => a.page.evaluate(() => document.activeElement.id);
+		const focused = () =>
+			a.page.evaluate(() => document.activeElement.id);
+		const expanded = () =>
+			a.page.getAttribute('#delete-button', 'aria-expanded');
 		await a.page.locator('#delete-button').click();
 		await a.page.locator('#delete-confirm').waitFor();
 		assert.equal(await focused(), 'delete-no', 'focus on Cancel');
-		assert.equal(await a.page.getAttribute('#delete-button', 'aria-expanded'), 'true');
+		assert.equal(await expanded(), 'true');
 		await a.page.keyboard.press('Escape');
-		assert.ok(await a.page.locator('#delete-confirm').isHidden(), 'Escape closes it');
+		assert.ok(await a.page.locator('#delete-confirm').isHidden(),
+			'Escape closes it');
 		assert.equal(await focused(), 'delete-button', 'focus back');
-		assert.equal(await a.page.getAttribute('#delete-button', 'aria-expanded'), 'false');
+		assert.equal(await expanded(), 'false');
 		await a.page.locator('#delete-button').click();
 		await a.page.locator('#delete-confirm').waitFor();
 		await shot(a.page, 'delete-confirm');
@@ -666,9 +674,7 @@ async function tests(browser) {
 		await signedInAs(d.page, D.username);
 		const oldPw = await call('POST', 'api/auth/login', { username: D.username, password: D.password });
 		assert.equal(oldPw.status, 401, 'the old password: ' + oldPw.text);
-		const newPw = await call('POST', 'api/auth/login', { username: D.username, password: D.next });
-		assert.equal(newPw.status, 200, 'the new password: ' + newPw.text);
-		dOther = { cookie: newPw.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+		dOther = await apiLogin(D.username, D.next);	// the new password
 	});
 
 	await step('sign out everywhere asks first; Cancel and Escape keep every session', async () => {
@@ -709,7 +715,8 @@ async function tests(browser) {
 		assert.ok(await d.page.locator('#password-form').isHidden());
 	});
 
-	await step('a session ended on another device: the Account view says so at the top', async () => {
+	await step('a session ended elsewhere: the page says so at the top',
+	    async () => {
 		await open(d.page, '#/login');
 		await d.page.fill('#login-username', D.username);
 		await d.page.fill('#login-password', D.next);
@@ -717,14 +724,15 @@ async function tests(browser) {
 		await signedInAs(d.page, D.username);
 		await open(d.page, '#/account');
 		await signedInAs(d.page, D.username);
-		const other = await call('POST', 'api/auth/login', { username: D.username, password: D.next });
-		assert.equal(other.status, 200, other.text);
-		const cookie = other.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-		const all = await call('POST', 'api/auth/logout-all', undefined, cookie);
+		const other = await apiLogin(D.username, D.next);
+		const all = await call('POST', 'api/auth/logout-all', undefined,
+			other.cookie);
 		assert.equal(all.status, 204, all.text);
 		await d.page.locator('#everywhere-button').click();
-		await d.page.getByRole('button', { name: 'Yes, sign out everywhere' }).click();
-		await d.page.locator('#whoami-text', { hasText: 'Not signed in' }).waitFor();
+		await d.page.getByRole('button',
+			{ name: 'Yes, sign out everywhere' }).click();
+		await d.page.locator('#whoami-text',
+			{ hasText: 'Not signed in' }).waitFor();
 		const err = d.page.locator('#session-error');
 		await err.waitFor();
 		assert.match(await err.textContent(), /^Error: \S/);
@@ -732,7 +740,8 @@ async function tests(browser) {
 		assert.ok(await d.page.locator('#account-signed-out').isVisible());
 		assert.ok(await d.page.locator('#everywhere-confirm').isHidden());
 		// Without a reload, which would clear it anyway.
-		await d.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' }).click();
+		await d.page.getByRole('navigation', { name: 'Main' })
+			.getByRole('link', { name: 'Log in' }).click();
 		await d.page.locator('#view-login').waitFor();
 		assert.ok(await err.isVisible(), 'the error stays until a login');
 		await d.page.fill('#login-username', D.username);
