@@ -58,17 +58,21 @@ enum {
 
 /*
  * Sends c's commands and reads their replies into replies[0 .. c->n),
- * which the caller frees with freeReplyObject(); what names the commands
- * in log lines. c is emptied either way. BOARD_OK, or BOARD_EUNAVAIL
- * (logged) with every replies[i] NULL after an I/O error or an error
- * reply, the connection then dropped.
+ * which the caller frees with freeReplyObject(); with replies NULL they
+ * are only checked and freed. what names the commands in log lines. c is
+ * emptied either way. BOARD_OK, or BOARD_EUNAVAIL (logged) with every
+ * replies[i] NULL after an I/O error or an error reply, the connection
+ * then dropped.
  */
 enum board_err redis_exec(struct redis *r, struct redis_cmds *c,
     redisReply **replies, const char *what, unsigned flags);
 
-/* One command through redis_exec(), its reply only checked and freed. */
-enum board_err redis_command(struct redis *r, const char *what,
-    unsigned flags, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/*
+ * One command through redis_exec(): its reply into *reply (caller frees;
+ * NULL on failure), or, with reply NULL, only checked and freed.
+ */
+enum board_err redis_command(struct redis *r, redisReply **reply,
+    const char *what, unsigned flags, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -150,10 +150,8 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	session_cleanup(out);
 	if (!session_sid_is_sane(sid, len))
 		return BOARD_ENOTFOUND;
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	if ((rc = redis_exec(ss->redis, &c, r, "GET",
-	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+	if ((rc = redis_command(ss->redis, &r[0], "GET", REDIS_EXEC_IDEMPOTENT,
+	    "GET " SESSION_PREFIX "%s", sid)) != BOARD_OK)
 		return rc;
 	rc = BOARD_ENOTFOUND;
 	if (r[0]->type != REDIS_REPLY_STRING)
@@ -180,6 +178,7 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	 * along. A failure here is 503, never the session: it may have
 	 * ended (session_end_others, session_end_all).
 	 */
+	redis_cmds_init(&c);
 	redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid, ss->ttl);
 	redis_cmds_add(&c, "GET " SESSION_VALIDFROM_PREFIX "%s", out->user_id);
 	if ((rc = redis_exec(ss->redis, &c, r + 1, "GET valid-from",
@@ -203,8 +202,6 @@ enum board_err
 session_create(struct session_store *ss, const char *user_id,
     const char *username, struct session *out)
 {
-	struct redis_cmds c;
-	redisReply *r[1];
 	char *json;
 	enum board_err rc;
 
@@ -215,13 +212,9 @@ session_create(struct session_store *ss, const char *user_id,
 	out->issued_ms = board_now_ms();
 	out->expires_ms = out->issued_ms + (int64_t)ss->ttl * 1000;
 	json = session_doc_print(out, ss->ttl, ss->secure);
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld", out->sid,
-	    json, ss->ttl);
-	rc = redis_exec(ss->redis, &c, r, "SET", REDIS_EXEC_IDEMPOTENT);
-	if (rc == BOARD_OK)
-		freeReplyObject(r[0]);
-	else
+	rc = redis_command(ss->redis, NULL, "SET", REDIS_EXEC_IDEMPOTENT,
+	    "SET " SESSION_PREFIX "%s %s EX %ld", out->sid, json, ss->ttl);
+	if (rc != BOARD_OK)
 		session_cleanup(out);
 	cJSON_free(json);
 	return rc;
@@ -230,7 +223,7 @@ session_create(struct session_store *ss, const char *user_id,
 enum board_err
 session_destroy(struct session_store *ss, const char *sid)
 {
-	return redis_command(ss->redis, "DEL", REDIS_EXEC_IDEMPOTENT,
+	return redis_command(ss->redis, NULL, "DEL", REDIS_EXEC_IDEMPOTENT,
 	    "DEL " SESSION_PREFIX "%s", sid);
 }
 
@@ -268,19 +261,16 @@ static enum board_err
 session_reissue(struct session_store *ss, const char *sid, int64_t issued_ms,
     char **out)
 {
-	struct redis_cmds c;
-	redisReply *r[1] = { NULL };
+	redisReply *r;
 	enum board_err rc;
 
 	*out = NULL;
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	if ((rc = redis_exec(ss->redis, &c, r, "GET",
-	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+	if ((rc = redis_command(ss->redis, &r, "GET", REDIS_EXEC_IDEMPOTENT,
+	    "GET " SESSION_PREFIX "%s", sid)) != BOARD_OK)
 		return rc;
-	if (r[0]->type == REDIS_REPLY_STRING)
-		*out = session_doc_reissue(r[0]->str, r[0]->len, issued_ms);
-	freeReplyObject(r[0]);
+	if (r->type == REDIS_REPLY_STRING)
+		*out = session_doc_reissue(r->str, r->len, issued_ms);
+	freeReplyObject(r);
 	return BOARD_OK;
 }
 
@@ -288,7 +278,6 @@ enum board_err
 session_end_others(struct session_store *ss, const struct session *s)
 {
 	struct redis_cmds c;
-	redisReply *r[2] = { NULL, NULL };
 	int64_t vf = session_validfrom_now();
 	char *json = NULL;
 	enum board_err rc;
@@ -305,10 +294,8 @@ session_end_others(struct session_store *ss, const struct session *s)
 	if (json != NULL)
 		redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld",
 		    s->sid, json, ss->ttl);
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	rc = redis_exec(ss->redis, &c, NULL, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
 	cJSON_free(json);
 	return rc;
 }
@@ -317,31 +304,22 @@ enum board_err
 session_end_user(struct session_store *ss, const char *user_id)
 {
 	struct redis_cmds c;
-	redisReply *r[1] = { NULL };
-	enum board_err rc;
 
 	redis_cmds_init(&c);
 	session_validfrom_add(ss, &c, user_id, session_validfrom_now());
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	return redis_exec(ss->redis, &c, NULL, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	return rc;
 }
 
 enum board_err
 session_end_all(struct session_store *ss, const struct session *s)
 {
 	struct redis_cmds c;
-	redisReply *r[2] = { NULL, NULL };
-	enum board_err rc;
 
 	/* session_end_user's SET and the DEL of s in one round trip. */
 	redis_cmds_init(&c);
 	session_validfrom_add(ss, &c, s->user_id, session_validfrom_now());
 	redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", s->sid);
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	return redis_exec(ss->redis, &c, NULL, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
-	return rc;
 }
