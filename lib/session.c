@@ -300,26 +300,31 @@ session_end_others(struct session_store *ss, const struct session *s)
 	return rc;
 }
 
-enum board_err
-session_end_user(struct session_store *ss, const char *user_id)
+/*
+ * Sets user_id's valid-from time to now and, in the same round trip, when
+ * sid is not NULL, deletes that session.
+ */
+static enum board_err
+session_end(struct session_store *ss, const char *user_id, const char *sid)
 {
 	struct redis_cmds c;
 
 	redis_cmds_init(&c);
 	session_validfrom_add(ss, &c, user_id, session_validfrom_now());
+	if (sid != NULL)
+		redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", sid);
 	return redis_exec(ss->redis, &c, NULL, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);
 }
 
 enum board_err
+session_end_user(struct session_store *ss, const char *user_id)
+{
+	return session_end(ss, user_id, NULL);
+}
+
+enum board_err
 session_end_all(struct session_store *ss, const struct session *s)
 {
-	struct redis_cmds c;
-
-	/* session_end_user's SET and the DEL of s in one round trip. */
-	redis_cmds_init(&c);
-	session_validfrom_add(ss, &c, s->user_id, session_validfrom_now());
-	redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", s->sid);
-	return redis_exec(ss->redis, &c, NULL, "SET valid-from",
-	    REDIS_EXEC_IDEMPOTENT);
+	return session_end(ss, s->user_id, s->sid);
 }
