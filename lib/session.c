@@ -13,8 +13,6 @@
 #include "session-doc.h"
 #include "session.h"
 
-#define SESSION_SID_MAX		128
-
 struct session_store {
 	struct redis *redis;
 	long ttl;		/* seconds */
@@ -38,11 +36,10 @@ session_cleanup(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* A session id we are willing to look up: 1..128 printable characters. */
 bool
 session_sid_is_sane(const char *sid, size_t len)
 {
-	if (len == 0 || len > SESSION_SID_MAX || len > SECRET_ID_LEN)
+	if (len == 0 || len > SECRET_ID_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)sid[i];
@@ -158,7 +155,7 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 		goto out;
 	rc = session_doc_parse(r[0]->str, r[0]->len, out);
 	/*
-	 * cookie.expires is the session's absolute end: the touch above
+	 * cookie.expires is the session's absolute end: the touch below
 	 * slides the Redis TTL on every request (as connect-redis does), so
 	 * without this a stolen cookie, replayed with its expiry ignored,
 	 * would work for ever. express-session never checks it, but a
