@@ -448,17 +448,10 @@ redis_cmds_cleanup(struct redis_cmds *c)
 	c->n = 0;
 }
 
-void
-redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
-{
-	va_list ap;
+static void redis_cmds_vadd(struct redis_cmds *c, const char *fmt,
+    va_list ap) __attribute__((format(printf, 2, 0)));
 
-	va_start(ap, fmt);
-	redis_cmds_vadd(c, fmt, ap);
-	va_end(ap);
-}
-
-void
+static void
 redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
@@ -471,6 +464,16 @@ redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
 	buf_append(&c->wire, cmd, (size_t)len);
 	redisFreeCommand(cmd);
 	c->n++;
+}
+
+void
+redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	redis_cmds_vadd(c, fmt, ap);
+	va_end(ap);
 }
 
 enum board_err

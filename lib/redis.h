@@ -2,7 +2,6 @@
 #ifndef BOARD_REDIS_H
 #define BOARD_REDIS_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
@@ -43,8 +42,6 @@ void redis_cmds_cleanup(struct redis_cmds *c);
  */
 void redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
 
 /* Flags of redis_exec(). */
 enum {
