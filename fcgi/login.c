@@ -12,14 +12,40 @@
 #include "session-cookie.h"
 #include "throttle.h"
 
-static void
-too_many(struct resp *rs, long retry_after)
+/*
+ * Counts an attempt at name's password from addr before it is checked,
+ * to be taken back when it is right (throttle.h): when counting fails
+ * (EVAL refused, Redis down) no password is checked at all, so a guess
+ * never gets an answer. false with rs set when no password may be
+ * checked: 429 with Retry-After at the limit, else 503. user_id names
+ * the signed-in user in the log line, or is NULL.
+ */
+static bool
+attempt_counted(struct board *b, struct resp *rs, const char *name,
+    const char *addr, const char *user_id)
 {
+	long retry = 0;
+	enum board_err rc;
 	char s[32];
 
-	snprintf(s, sizeof(s), "%ld", retry_after > 0 ? retry_after : 1);
+	rc = throttle_attempt(session_store_redis(b->sessions), &b->conf, name,
+	    addr, &retry);
+	if (rc == BOARD_OK)
+		return true;
+	if (rc != BOARD_EDENIED) {
+		resp_error_from(rs, rc, NULL, NULL);
+		return false;
+	}
+	if (user_id != NULL)
+		log_info("login: password change refused, too many failed "
+		    "logins (user %s, from %s)", user_id, addr);
+	else
+		log_info("login: refused, too many failed logins (from %s)",
+		    addr);
+	snprintf(s, sizeof(s), "%ld", retry > 0 ? retry : 1);
 	resp_header(rs, "Retry-After", s);
 	resp_error_code(rs, HTTP_ERR_TOO_MANY_ATTEMPTS, NULL, NULL);
+	return false;
 }
 
 static void
@@ -31,7 +57,6 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 	struct session s, old;
 	const char *name, *pw, *addr = http_client_addr(rq, b->trusted);
 	size_t pwlen;
-	long retry = 0;
 	enum board_err rc;
 
 	(void)sess;	/* a session is optional here: see the fixation check */
@@ -41,25 +66,9 @@ login_post(struct board *b, struct req *rq, const struct session *sess,
 	session_init(&old);
 	if (!api_parse_body(rq, rs, &o))
 		goto out;
-	if (!api_credentials(&o, rs, &name, &pw, &pwlen))
+	if (!api_credentials(&o, rs, &name, &pw, &pwlen) ||
+	    !attempt_counted(b, rs, name, addr, NULL))
 		goto out;
-	/*
-	 * Counted before the password is checked, and taken back when it
-	 * is right: when counting fails (EVAL refused, Redis down) no
-	 * password is checked at all, so a guess never gets an answer.
-	 */
-	rc = throttle_attempt(session_store_redis(b->sessions), &b->conf, name,
-	    addr, &retry);
-	if (rc == BOARD_EDENIED) {
-		log_info("login: refused, too many failed logins (from %s)",
-		    addr);
-		too_many(rs, retry);
-		goto out;
-	}
-	if (rc != BOARD_OK) {
-		resp_error_from(rs, rc, NULL, NULL);
-		goto out;
-	}
 	rc = store_user_find_by_name(b->store, name, &u);
 	if (rc != BOARD_OK && rc != BOARD_ENOTFOUND) {
 		resp_error_from(rs, rc, NULL, NULL);
@@ -182,7 +191,6 @@ password_post(struct board *b, struct req *rq, const struct session *s,
 	const char *cur, *next, *addr = http_client_addr(rq, b->trusted);
 	size_t curlen, nextlen;
 	char hash[PASSWORD_HASH_MAX];
-	long retry = 0;
 	enum board_err rc;
 
 	json_obj_init(&o);
@@ -191,20 +199,9 @@ password_post(struct board *b, struct req *rq, const struct session *s,
 	if (!api_parse_body(rq, rs, &o))
 		goto out;
 	if (!password_field(&o, rs, "currentPassword", &cur, &curlen) ||
-	    !password_field(&o, rs, "newPassword", &next, &nextlen))
+	    !password_field(&o, rs, "newPassword", &next, &nextlen) ||
+	    !attempt_counted(b, rs, s->username, addr, s->user_id))
 		goto out;
-	rc = throttle_attempt(session_store_redis(b->sessions), &b->conf,
-	    s->username, addr, &retry);
-	if (rc == BOARD_EDENIED) {
-		log_info("login: password change refused, too many failed "
-		    "logins (user %s, from %s)", s->user_id, addr);
-		too_many(rs, retry);
-		goto out;
-	}
-	if (rc != BOARD_OK) {
-		resp_error_from(rs, rc, NULL, NULL);
-		goto out;
-	}
 	/* The session names the user; the store holds the hash. */
 	rc = store_user_find_by_name(b->store, s->username, &u);
 	if (rc == BOARD_OK && strcmp(u.id, s->user_id) != 0)

@@ -1,7 +1,8 @@
 /*
  * fuzz-cookie.c: the Cookie header, as session_cookie_find reads it:
- * http_cookie_get("board.sid"), then session_cookie_verify against a fixed
- * pair of secrets. The raw input is also verified as a cookie value, so
+ * http_cookie_get_all("board.sid"), each value then through
+ * session_cookie_verify against a fixed pair of secrets; the first must be
+ * http_cookie_get's. The raw input is also verified as a cookie value, so
  * bytes the cookie parser would split on still reach the verifier. A
  * cookie that verifies must re-sign to itself under one of the secrets.
  */
@@ -74,7 +75,8 @@ verify(const char *value)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *hdr, *v;
+	char *hdr, *v, *all[4];	/* as many as session_cookie_find reads */
+	size_t n;
 
 	/* Front servers cap request headers well below this. */
 	if (size > 65536)
@@ -82,11 +84,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	hdr = fuzz_cstr(data, size);
 	v = http_cookie_get(hdr, "board.sid");
-	if (v != NULL) {
-		FUZZ_CHECK(strlen(v) <= size);
-		verify(v);
-		free(v);
+	n = http_cookie_get_all(hdr, "board.sid", all, 4);
+	FUZZ_CHECK(n <= 4 && (n == 0) == (v == NULL));
+	FUZZ_CHECK(n == 0 || strcmp(all[0], v) == 0);
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_CHECK(strlen(all[i]) <= size);
+		verify(all[i]);
+		free(all[i]);
 	}
+	free(v);
 	verify(hdr);
 	free(hdr);
 	return 0;

@@ -448,17 +448,10 @@ redis_cmds_cleanup(struct redis_cmds *c)
 	c->n = 0;
 }
 
-void
-redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
-{
-	va_list ap;
+static void redis_cmds_vadd(struct redis_cmds *c, const char *fmt,
+    va_list ap) __attribute__((format(printf, 2, 0)));
 
-	va_start(ap, fmt);
-	redis_cmds_vadd(c, fmt, ap);
-	va_end(ap);
-}
-
-void
+static void
 redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
@@ -473,6 +466,16 @@ redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
 	c->n++;
 }
 
+void
+redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	redis_cmds_vadd(c, fmt, ap);
+	va_end(ap);
+}
+
 enum board_err
 redis_exec(struct redis *r, struct redis_cmds *c, redisReply **replies,
     const char *what, unsigned flags)
@@ -482,7 +485,7 @@ redis_exec(struct redis *r, struct redis_cmds *c, redisReply **replies,
 	size_t i;
 	void *reply;
 
-	for (i = 0; i < c->n; i++)
+	for (i = 0; replies != NULL && i < c->n; i++)
 		replies[i] = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool reused = r->ctx != NULL;
@@ -499,16 +502,20 @@ redis_exec(struct redis *r, struct redis_cmds *c, redisReply **replies,
 		for (i = 0; i < c->n; i++) {
 			if (redisGetReply(r->ctx, &reply) != REDIS_OK)
 				reply = NULL;
-			replies[i] = redis_reply_check(r, reply, what,
+			reply = redis_reply_check(r, reply, what,
 			    reused && idempotent && attempt == 0);
-			if (replies[i] == NULL)
+			if (reply == NULL)
 				break;
+			if (replies != NULL)
+				replies[i] = reply;
+			else
+				freeReplyObject(reply);
 		}
 		if (i == c->n) {
 			rc = BOARD_OK;
 			break;
 		}
-		for (i = 0; i < c->n; i++) {
+		for (i = 0; replies != NULL && i < c->n; i++) {
 			freeReplyObject(replies[i]);
 			replies[i] = NULL;
 		}
@@ -520,25 +527,21 @@ redis_exec(struct redis *r, struct redis_cmds *c, redisReply **replies,
 }
 
 enum board_err
-redis_command(struct redis *r, const char *what, unsigned flags,
-    const char *fmt, ...)
+redis_command(struct redis *r, redisReply **reply, const char *what,
+    unsigned flags, const char *fmt, ...)
 {
 	struct redis_cmds c;
-	redisReply *reply[1];
 	va_list ap;
 
 	redis_cmds_init(&c);
 	va_start(ap, fmt);
 	redis_cmds_vadd(&c, fmt, ap);
 	va_end(ap);
-	if (redis_exec(r, &c, reply, what, flags) != BOARD_OK)
-		return BOARD_EUNAVAIL;
-	freeReplyObject(reply[0]);
-	return BOARD_OK;
+	return redis_exec(r, &c, reply, what, flags);
 }
 
 enum board_err
 redis_ping(struct redis *r)
 {
-	return redis_command(r, "PING", REDIS_EXEC_IDEMPOTENT, "PING");
+	return redis_command(r, NULL, "PING", REDIS_EXEC_IDEMPOTENT, "PING");
 }

@@ -2,7 +2,6 @@
 #ifndef BOARD_REDIS_H
 #define BOARD_REDIS_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
@@ -43,8 +42,6 @@ void redis_cmds_cleanup(struct redis_cmds *c);
  */
 void redis_cmds_add(struct redis_cmds *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void redis_cmds_vadd(struct redis_cmds *c, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
 
 /* Flags of redis_exec(). */
 enum {
@@ -58,17 +55,21 @@ enum {
 
 /*
  * Sends c's commands and reads their replies into replies[0 .. c->n),
- * which the caller frees with freeReplyObject(); what names the commands
- * in log lines. c is emptied either way. BOARD_OK, or BOARD_EUNAVAIL
- * (logged) with every replies[i] NULL after an I/O error or an error
- * reply, the connection then dropped.
+ * which the caller frees with freeReplyObject(); with replies NULL they
+ * are only checked and freed. what names the commands in log lines. c is
+ * emptied either way. BOARD_OK, or BOARD_EUNAVAIL (logged) with every
+ * replies[i] NULL after an I/O error or an error reply, the connection
+ * then dropped.
  */
 enum board_err redis_exec(struct redis *r, struct redis_cmds *c,
     redisReply **replies, const char *what, unsigned flags);
 
-/* One command through redis_exec(), its reply only checked and freed. */
-enum board_err redis_command(struct redis *r, const char *what,
-    unsigned flags, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/*
+ * One command through redis_exec(): its reply into *reply (caller frees;
+ * NULL on failure), or, with reply NULL, only checked and freed.
+ */
+enum board_err redis_command(struct redis *r, redisReply **reply,
+    const char *what, unsigned flags, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

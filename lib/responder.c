@@ -90,6 +90,28 @@ route_match(const char *pattern, const char *path)
 	return strcmp(pattern, path) == 0;
 }
 
+/* Sets rs to 405 with Allow: the methods of the routes matching path. */
+static void
+route_not_allowed(const struct route *routes, const char *path,
+    struct resp *rs)
+{
+	struct buf allow;
+
+	buf_init(&allow);
+	for (const struct route *r = routes; r->method != NULL; r++) {
+		if (!route_match(r->path, path))
+			continue;
+		if (allow.len != 0)
+			buf_puts(&allow, ", ");
+		buf_puts(&allow, r->method);
+		if (strcmp(r->method, "GET") == 0)
+			buf_puts(&allow, ", HEAD");
+	}
+	resp_header(rs, "Allow", buf_cstr(&allow));
+	resp_error_code(rs, HTTP_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+	buf_cleanup(&allow);
+}
+
 static bool
 is_state_changing(const char *m)
 {
@@ -122,11 +144,9 @@ responder_handle(struct board *b, const struct route *routes,
 	bool path_known = false;
 	const char *method = rq->method;
 	struct session sess;
-	struct buf allow;
 
 	resp_reset(rs);
 	session_init(&sess);
-	buf_init(&allow);
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
 	if (strcmp(rq->path, "/api/health") == 0) {
@@ -143,13 +163,10 @@ responder_handle(struct board *b, const struct route *routes,
 		if (!route_match(r->path, rq->path))
 			continue;
 		path_known = true;
-		if (allow.len != 0)
-			buf_puts(&allow, ", ");
-		buf_puts(&allow, r->method);
-		if (strcmp(r->method, "GET") == 0)
-			buf_puts(&allow, ", HEAD");
-		if (strcmp(r->method, method) == 0)
+		if (strcmp(r->method, method) == 0) {
 			hit = r;
+			break;
+		}
 	}
 	if (!path_known) {
 		resp_error_code(rs, HTTP_ERR_NOT_FOUND, "No such API path.",
@@ -157,8 +174,8 @@ responder_handle(struct board *b, const struct route *routes,
 		goto out;
 	}
 	if (hit == NULL) {
-		resp_header(rs, "Allow", buf_cstr(&allow));
-		resp_error_code(rs, HTTP_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+		/* Only now: Allow for every request was a malloc each. */
+		route_not_allowed(routes, rq->path, rs);
 		goto out;
 	}
 	if (is_state_changing(method) &&
@@ -194,7 +211,6 @@ responder_handle(struct board *b, const struct route *routes,
 		resp_error_from(rs, BOARD_EINTERNAL, NULL, NULL);
 out:
 	session_cleanup(&sess);
-	buf_cleanup(&allow);
 }
 
 struct serve_ctx {

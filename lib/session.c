@@ -13,8 +13,6 @@
 #include "session-doc.h"
 #include "session.h"
 
-#define SESSION_SID_MAX		128
-
 struct session_store {
 	struct redis *redis;
 	long ttl;		/* seconds */
@@ -38,11 +36,10 @@ session_cleanup(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* A session id we are willing to look up: 1..128 printable characters. */
 bool
 session_sid_is_sane(const char *sid, size_t len)
 {
-	if (len == 0 || len > SESSION_SID_MAX || len > SECRET_ID_LEN)
+	if (len == 0 || len > SECRET_ID_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)sid[i];
@@ -150,17 +147,15 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	session_cleanup(out);
 	if (!session_sid_is_sane(sid, len))
 		return BOARD_ENOTFOUND;
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	if ((rc = redis_exec(ss->redis, &c, r, "GET",
-	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+	if ((rc = redis_command(ss->redis, &r[0], "GET", REDIS_EXEC_IDEMPOTENT,
+	    "GET " SESSION_PREFIX "%s", sid)) != BOARD_OK)
 		return rc;
 	rc = BOARD_ENOTFOUND;
 	if (r[0]->type != REDIS_REPLY_STRING)
 		goto out;
 	rc = session_doc_parse(r[0]->str, r[0]->len, out);
 	/*
-	 * cookie.expires is the session's absolute end: the touch above
+	 * cookie.expires is the session's absolute end: the touch below
 	 * slides the Redis TTL on every request (as connect-redis does), so
 	 * without this a stolen cookie, replayed with its expiry ignored,
 	 * would work for ever. express-session never checks it, but a
@@ -180,6 +175,7 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	 * along. A failure here is 503, never the session: it may have
 	 * ended (session_end_others, session_end_all).
 	 */
+	redis_cmds_init(&c);
 	redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid, ss->ttl);
 	redis_cmds_add(&c, "GET " SESSION_VALIDFROM_PREFIX "%s", out->user_id);
 	if ((rc = redis_exec(ss->redis, &c, r + 1, "GET valid-from",
@@ -203,8 +199,6 @@ enum board_err
 session_create(struct session_store *ss, const char *user_id,
     const char *username, struct session *out)
 {
-	struct redis_cmds c;
-	redisReply *r[1];
 	char *json;
 	enum board_err rc;
 
@@ -215,13 +209,9 @@ session_create(struct session_store *ss, const char *user_id,
 	out->issued_ms = board_now_ms();
 	out->expires_ms = out->issued_ms + (int64_t)ss->ttl * 1000;
 	json = session_doc_print(out, ss->ttl, ss->secure);
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld", out->sid,
-	    json, ss->ttl);
-	rc = redis_exec(ss->redis, &c, r, "SET", REDIS_EXEC_IDEMPOTENT);
-	if (rc == BOARD_OK)
-		freeReplyObject(r[0]);
-	else
+	rc = redis_command(ss->redis, NULL, "SET", REDIS_EXEC_IDEMPOTENT,
+	    "SET " SESSION_PREFIX "%s %s EX %ld", out->sid, json, ss->ttl);
+	if (rc != BOARD_OK)
 		session_cleanup(out);
 	cJSON_free(json);
 	return rc;
@@ -230,7 +220,7 @@ session_create(struct session_store *ss, const char *user_id,
 enum board_err
 session_destroy(struct session_store *ss, const char *sid)
 {
-	return redis_command(ss->redis, "DEL", REDIS_EXEC_IDEMPOTENT,
+	return redis_command(ss->redis, NULL, "DEL", REDIS_EXEC_IDEMPOTENT,
 	    "DEL " SESSION_PREFIX "%s", sid);
 }
 
@@ -268,19 +258,16 @@ static enum board_err
 session_reissue(struct session_store *ss, const char *sid, int64_t issued_ms,
     char **out)
 {
-	struct redis_cmds c;
-	redisReply *r[1] = { NULL };
+	redisReply *r;
 	enum board_err rc;
 
 	*out = NULL;
-	redis_cmds_init(&c);
-	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	if ((rc = redis_exec(ss->redis, &c, r, "GET",
-	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
+	if ((rc = redis_command(ss->redis, &r, "GET", REDIS_EXEC_IDEMPOTENT,
+	    "GET " SESSION_PREFIX "%s", sid)) != BOARD_OK)
 		return rc;
-	if (r[0]->type == REDIS_REPLY_STRING)
-		*out = session_doc_reissue(r[0]->str, r[0]->len, issued_ms);
-	freeReplyObject(r[0]);
+	if (r->type == REDIS_REPLY_STRING)
+		*out = session_doc_reissue(r->str, r->len, issued_ms);
+	freeReplyObject(r);
 	return BOARD_OK;
 }
 
@@ -288,7 +275,6 @@ enum board_err
 session_end_others(struct session_store *ss, const struct session *s)
 {
 	struct redis_cmds c;
-	redisReply *r[2] = { NULL, NULL };
 	int64_t vf = session_validfrom_now();
 	char *json = NULL;
 	enum board_err rc;
@@ -305,43 +291,37 @@ session_end_others(struct session_store *ss, const struct session *s)
 	if (json != NULL)
 		redis_cmds_add(&c, "SET " SESSION_PREFIX "%s %s EX %ld",
 		    s->sid, json, ss->ttl);
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
+	rc = redis_exec(ss->redis, &c, NULL, "SET valid-from",
 	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
 	cJSON_free(json);
 	return rc;
+}
+
+/*
+ * Sets user_id's valid-from time to now and, in the same round trip, when
+ * sid is not NULL, deletes that session.
+ */
+static enum board_err
+session_end(struct session_store *ss, const char *user_id, const char *sid)
+{
+	struct redis_cmds c;
+
+	redis_cmds_init(&c);
+	session_validfrom_add(ss, &c, user_id, session_validfrom_now());
+	if (sid != NULL)
+		redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", sid);
+	return redis_exec(ss->redis, &c, NULL, "SET valid-from",
+	    REDIS_EXEC_IDEMPOTENT);
 }
 
 enum board_err
 session_end_user(struct session_store *ss, const char *user_id)
 {
-	struct redis_cmds c;
-	redisReply *r[1] = { NULL };
-	enum board_err rc;
-
-	redis_cmds_init(&c);
-	session_validfrom_add(ss, &c, user_id, session_validfrom_now());
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
-	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	return rc;
+	return session_end(ss, user_id, NULL);
 }
 
 enum board_err
 session_end_all(struct session_store *ss, const struct session *s)
 {
-	struct redis_cmds c;
-	redisReply *r[2] = { NULL, NULL };
-	enum board_err rc;
-
-	/* session_end_user's SET and the DEL of s in one round trip. */
-	redis_cmds_init(&c);
-	session_validfrom_add(ss, &c, s->user_id, session_validfrom_now());
-	redis_cmds_add(&c, "DEL " SESSION_PREFIX "%s", s->sid);
-	rc = redis_exec(ss->redis, &c, r, "SET valid-from",
-	    REDIS_EXEC_IDEMPOTENT);
-	freeReplyObject(r[0]);
-	freeReplyObject(r[1]);
-	return rc;
+	return session_end(ss, s->user_id, s->sid);
 }

@@ -48,33 +48,32 @@ enum board_err
 throttle_attempt(struct redis *r, const struct conf *c, const char *username,
     const char *addr, long *retry_after)
 {
-	struct redis_cmds cmds;
-	redisReply *reply[1] = { NULL };
+	redisReply *reply;
 	char key[CIDR_KEY_MAX];
 	enum board_err rc;
 
 	*retry_after = 0;
 	cidr_client_key(addr != NULL ? addr : "", key);	/* IPv6: its /64 */
-	redis_cmds_init(&cmds);
-	if (key[0] != '\0')
-		redis_cmds_add(&cmds, "EVAL %s 2 " THROTTLE_KEY_USER "%s "
-		    THROTTLE_KEY_ADDR "%s %ld %ld", throttle_attempt_lua,
-		    username, key, c->login_max_failures, c->login_window);
-	else
-		redis_cmds_add(&cmds, "EVAL %s 1 " THROTTLE_KEY_USER "%s "
-		    "%ld %ld", throttle_attempt_lua, username,
-		    c->login_max_failures, c->login_window);
 	/*
 	 * Sent again on a new connection after an I/O error on an old one
 	 * (Redis restarted): otherwise every worker's first login after a
 	 * restart would be a 503. A reply lost after Redis ran the script
 	 * then counts the attempt twice, which errs on the safe side.
 	 */
-	rc = redis_exec(r, &cmds, reply, "login count", REDIS_EXEC_IDEMPOTENT);
+	if (key[0] != '\0')
+		rc = redis_command(r, &reply, "login count",
+		    REDIS_EXEC_IDEMPOTENT, "EVAL %s 2 " THROTTLE_KEY_USER "%s "
+		    THROTTLE_KEY_ADDR "%s %ld %ld", throttle_attempt_lua,
+		    username, key, c->login_max_failures, c->login_window);
+	else
+		rc = redis_command(r, &reply, "login count",
+		    REDIS_EXEC_IDEMPOTENT, "EVAL %s 1 " THROTTLE_KEY_USER "%s "
+		    "%ld %ld", throttle_attempt_lua, username,
+		    c->login_max_failures, c->login_window);
 	if (rc != BOARD_OK)
 		return rc;
-	*retry_after = throttle_reply_long(reply[0]);
-	freeReplyObject(reply[0]);
+	*retry_after = throttle_reply_long(reply);
+	freeReplyObject(reply);
 	return *retry_after > 0 ? BOARD_EDENIED : BOARD_OK;
 }
 
@@ -96,9 +95,9 @@ throttle_succeeded(struct redis *r, const char *username, const char *addr)
 	 */
 	cidr_client_key(addr != NULL ? addr : "", key);
 	if (key[0] != '\0')
-		return redis_command(r, "login clear", 0, "EVAL %s 2 "
+		return redis_command(r, NULL, "login clear", 0, "EVAL %s 2 "
 		    THROTTLE_KEY_USER "%s " THROTTLE_KEY_ADDR "%s",
 		    throttle_succeeded_lua, username, key);
-	return redis_command(r, "login clear", REDIS_EXEC_IDEMPOTENT,
+	return redis_command(r, NULL, "login clear", REDIS_EXEC_IDEMPOTENT,
 	    "DEL " THROTTLE_KEY_USER "%s", username);
 }

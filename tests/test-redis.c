@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,26 +57,6 @@ log_captured(void)
 	}
 	text[n > 0 ? n : 0] = '\0';
 	return text;
-}
-
-/* One command through r: its reply (caller frees), or NULL. */
-static redisReply *exec1(struct redis *r, unsigned flags, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static redisReply *
-exec1(struct redis *r, unsigned flags, const char *fmt, ...)
-{
-	struct redis_cmds c;
-	redisReply *reply[1];
-	va_list ap;
-
-	redis_cmds_init(&c);
-	va_start(ap, fmt);
-	redis_cmds_vadd(&c, fmt, ap);
-	va_end(ap);
-	if (redis_exec(r, &c, reply, "test", flags) != BOARD_OK)
-		return NULL;
-	return reply[0];
 }
 
 static void
@@ -210,6 +189,7 @@ static void
 test_dead(void)
 {
 	struct redis *r = NULL;
+	redisReply *one = NULL;
 	char *errmsg = NULL, url[700];
 	double t0;
 
@@ -217,8 +197,9 @@ test_dead(void)
 	is_int(redis_new(url, &r, &errmsg), BOARD_OK, "dead TCP Redis");
 	t0 = fixture_now_s();
 	is_int(redis_ping(r), BOARD_EUNAVAIL, "ping: unavailable");
-	ok(exec1(r, REDIS_EXEC_IDEMPOTENT, "GET %s", "k") == NULL,
-	    "a command: no reply");
+	is_int(redis_command(r, &one, "test", REDIS_EXEC_IDEMPOTENT, "GET %s",
+	    "k"), BOARD_EUNAVAIL, "a command: unavailable");
+	ok(one == NULL, "  with no reply");
 	ok(fixture_now_s() - t0 < 2.0, "both within 2 s (%.3f s)",
 	    fixture_now_s() - t0);
 	redis_free(r);
@@ -269,13 +250,28 @@ test_pipeline(void)
 	ok(reply[0] == NULL && reply[1] == NULL, "  with no replies");
 	is_int(redis_ping(r), BOARD_OK, "  and the next use reconnects");
 
+	/* Without a replies array they are checked and freed. */
+	redis_cmds_init(&c);
+	redis_cmds_add(&c, "SET %s %s", "unread", "1");
+	redis_cmds_add(&c, "INCR %s", "unread");
+	is_int(redis_exec(r, &c, NULL, "test", REDIS_EXEC_IDEMPOTENT),
+	    BOARD_OK, "a pipeline whose replies are not wanted");
+	one = fixture_redis_cmd(sock, "GET %s", "unread");
+	ok(one != NULL && one->type == REDIS_REPLY_STRING &&
+	    strcmp(one->str, "2") == 0, "  ran both commands");
+	freeReplyObject(one);
+	redis_cmds_init(&c);
+	redis_cmds_add(&c, "GET %s", "pipe key");
+	redis_cmds_add(&c, "INCR %s", "pipe key");
+	is_int(redis_exec(r, &c, NULL, "test", REDIS_EXEC_IDEMPOTENT),
+	    BOARD_EUNAVAIL, "  and still fail on an error reply");
+
 	/* ?db=N selects the database. */
 	snprintf(url, sizeof(url), "unix://%s?db=2", sock);
 	is_int(redis_new(url, &r2, &errmsg), BOARD_OK, "a unix:// URL with"
 	    " ?db=2");
-	one = exec1(r2, REDIS_EXEC_IDEMPOTENT, "SET %s two", "db key");
-	ok(one != NULL, "SET in database 2");
-	freeReplyObject(one);
+	is_int(redis_command(r2, NULL, "test", REDIS_EXEC_IDEMPOTENT,
+	    "SET %s two", "db key"), BOARD_OK, "SET in database 2");
 	one = fixture_redis_cmd(sock, "GET %s", "db key");
 	ok(one != NULL && one->type == REDIS_REPLY_NIL,
 	    "  not in database 0");
@@ -370,17 +366,20 @@ test_reconnect(void)
 	fixture_redis_stop(&redis_pid);
 	ok(fixture_redis_start(sock, NULL, &redis_pid),
 	    "Redis restarted again");
-	one = exec1(r, REDIS_EXEC_IDEMPOTENT, "SET %s 1", "stale");
-	ok(one != NULL, "an idempotent command on a stale connection is sent"
-	    " again at once on a new one");
-	freeReplyObject(one);
+	is_int(redis_command(r, NULL, "test", REDIS_EXEC_IDEMPOTENT,
+	    "SET %s 1", "stale"), BOARD_OK, "an idempotent command on a stale"
+	    " connection is sent again at once on a new one");
 
 	fixture_redis_stop(&redis_pid);
 	ok(fixture_redis_start(sock, NULL, &redis_pid), "and again");
-	ok(exec1(r, 0, "INCR %s", "counted") == NULL,
+	is_int(redis_command(r, &one, "test", 0, "INCR %s", "counted"),
+	    BOARD_EUNAVAIL,
 	    "any other is not sent again (it may have been done)");
-	one = exec1(r, 0, "INCR %s", "counted");
-	ok(one != NULL, "the next call reconnects");
+	ok(one == NULL, "  with no reply");
+	is_int(redis_command(r, &one, "test", 0, "INCR %s", "counted"),
+	    BOARD_OK, "the next call reconnects");
+	ok(one != NULL && one->type == REDIS_REPLY_INTEGER &&
+	    one->integer == 1, "  with its reply");
 	freeReplyObject(one);
 	one = fixture_redis_cmd(sock, "GET %s", "counted");
 	ok(one != NULL && one->type == REDIS_REPLY_STRING &&
@@ -414,7 +413,8 @@ test_error_log(void)
 	is_int(redis_new(url, &r, &errmsg), BOARD_OK,
 	    "connection to a Redis without GET");
 	log_capture();
-	ok(exec1(r, REDIS_EXEC_IDEMPOTENT, "GET sess:%s", sid) == NULL,
+	is_int(redis_command(r, NULL, "test", REDIS_EXEC_IDEMPOTENT,
+	    "GET sess:%s", sid), BOARD_EUNAVAIL,
 	    "GET: the error reply is unavailable");
 	text = log_captured();
 	ok(strstr(text, "unknown command") != NULL,

@@ -351,6 +351,22 @@ test_request(void)
 	    "a cookie of a rotated secret: the file is read again");
 	is_str(got.user_id, "user-1", "  and the session found");
 
+	/* A sibling subdomain's cookie of our name, sent first. */
+	{
+		char *ours = rq.cookie;
+
+		rq.cookie = xasprintf("board.sid=s%%3Ashadow.x; %s", ours);
+		is_int(session_cookie_find(ss, src, &rq, &got), BOARD_OK,
+		    "a shadowing cookie sent first does not hide ours");
+		free(rq.cookie);
+		rq.cookie = xasprintf("board.sid=a; board.sid=b; board.sid=c;"
+		    " board.sid=d; %s", ours);
+		is_int(session_cookie_find(ss, src, &rq, &got),
+		    BOARD_ENOTFOUND, "  but only 4 cookies of the name count");
+		free(rq.cookie);
+		rq.cookie = ours;
+	}
+
 	resp_reset(&rs);
 	session_cookie_clear(ss, &rs);
 	sc = set_cookie_of(&rs);
