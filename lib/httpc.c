@@ -45,39 +45,19 @@ httpc_resp_cleanup(struct httpc_resp *r)
 	httpc_resp_init(r);
 }
 
-/*
- * Grows the body by hand rather than with buf_append: realloc would leave
- * copies of a secret in freed memory, so the old block is wiped first.
- */
+/* The body may carry keys or the secret: it grows by buf_append_secret. */
 static size_t
 httpc_on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct httpc_xfer *x = arg;
 	struct buf *b = &x->resp->body;
 	size_t len = size * n;
-	char *grown;
-	size_t cap;
 
 	if (len > HTTPC_BODY_MAX || b->len + len > HTTPC_BODY_MAX) {
 		x->too_big = true;
 		return 0;
 	}
-	if (b->len + len + 1 > b->cap) {
-		cap = b->cap < 1024 ? 1024 : b->cap;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		grown = xmalloc(cap);
-		if (b->data != NULL) {
-			memcpy(grown, b->data, b->len);
-			explicit_bzero(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
+	buf_append_secret(b, p, len);
 	return len;
 }
 
