@@ -173,13 +173,20 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 		if (c < 0x20)
 			return fail(ps, "control character in string");
 		if (c != '\\') {
-			size_t n = utf8_seq(ps->p, ps->end);
+			/* A run of plain characters goes in with one append. */
+			const unsigned char *run = ps->p;
 
-			if (n == 0)
-				return fail(ps, "invalid UTF-8");
+			do {
+				size_t n = utf8_seq(ps->p, ps->end);
+
+				if (n == 0)
+					return fail(ps, "invalid UTF-8");
+				ps->p += n;
+			} while (ps->p < ps->end && *ps->p != '"' &&
+			    *ps->p != '\\' && *ps->p >= 0x20);
 			if (out != NULL)
-				buf_append_secret(out, ps->p, n);
-			ps->p += n;
+				buf_append_secret(out, run,
+				    (size_t)(ps->p - run));
 			continue;
 		}
 		ps->p++;
