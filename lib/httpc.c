@@ -1,6 +1,7 @@
 /* httpc.c: outbound HTTP requests (libcurl) for AWS and instance metadata. */
 #include "config.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "board.h"
+#include "cidr.h"
 #include "httpc.h"
 
 struct httpc_xfer {
@@ -163,4 +165,45 @@ out:
 	curl_slist_free_all(hdrs);
 	buf_cleanup(&msg);
 	return rc;
+}
+
+static bool
+httpc_host_is_local(const char *host, const char *local)
+{
+	struct cidr_list *l = NULL;
+	char *errmsg = NULL;
+	bool in;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	/* local is our constant: a bad one is a bug, not input. */
+	if (cidr_list_new(local, &l, &errmsg) != BOARD_OK) {
+		free(errmsg);
+		assert(!"bad httpc_url_is_private list");
+		return false;
+	}
+	in = cidr_list_match(l, host, strlen(host));
+	cidr_list_free(l);
+	return in;
+}
+
+bool
+httpc_url_is_private(const char *url, const char *local)
+{
+	char *scheme = NULL, *host = NULL;
+	bool okay = false;
+	CURLU *u = curl_url();
+
+	if (u == NULL)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		okay = strcmp(scheme, "https") == 0 ||
+		    (strcmp(scheme, "http") == 0 &&
+		    httpc_host_is_local(host, local));
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return okay;
 }
