@@ -103,7 +103,7 @@ test_defaults(void)
 	struct conf c;
 
 	conf_init(&c);
-	ok(c.redis_url == NULL, "default: no redis_url");
+	is_str(c.redis_url, "redis://127.0.0.1:6379", "default: redis_url");
 	ok(c.mongodb_uri == NULL, "default: no mongodb_uri (SQLite)");
 	is_str(c.db_path, LOCALSTATEDIR "/lib/board/board.db",
 	    "default: db path");
