@@ -1,7 +1,6 @@
 /* awscred.c: AWS credentials from the environment, ECS or EC2 metadata. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +11,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "awscred.h"
 #include "board.h"
@@ -192,63 +190,17 @@ out:
 	return rc;
 }
 
-/* true for a host that may be reached over plain http (SDK rules). */
-static bool
-awscred_full_uri_host_ok(const char *host)
-{
-	unsigned char a[16], b[16];
-	char h[64];
-	size_t n = strlen(host);
-
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "169.254.170.2") == 0 ||
-	    strcmp(host, "169.254.170.23") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (n < 3 || n >= sizeof(h) + 2 || host[0] != '[' ||
-	    host[n - 1] != ']')
-		return false;
-	memcpy(h, host + 1, n - 2);
-	h[n - 2] = '\0';
-	if (inet_pton(AF_INET6, h, a) != 1)
-		return false;
-	inet_pton(AF_INET6, "::1", b);
-	if (memcmp(a, b, 16) == 0)
-		return true;
-	inet_pton(AF_INET6, "fd00:ec2::23", b);
-	return memcmp(a, b, 16) == 0;
-}
-
+/* https, or plain http to a host the SDKs allow for it. */
 static enum board_err
 awscred_check_full_uri(const char *uri, char **errmsg)
 {
-	enum board_err rc = BOARD_EINVAL;
-	char *scheme = NULL, *host = NULL;
-	CURLU *u = curl_url();
-
-	if (u == NULL)
-		abort();
-	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		*errmsg = xasprintf("AWS_CONTAINER_CREDENTIALS_FULL_URI is "
-		    "not a URL");
-		goto out;
-	}
-	if (strcmp(scheme, "https") == 0 ||
-	    (strcmp(scheme, "http") == 0 && awscred_full_uri_host_ok(host))) {
-		rc = BOARD_OK;
-		goto out;
-	}
+	if (httpc_url_is_private(uri, "127.0.0.0/8 ::1 169.254.170.2 "
+	    "169.254.170.23 fd00:ec2::23"))
+		return BOARD_OK;
 	*errmsg = xasprintf("AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
 	    "https, or http on a loopback, 169.254.170.2, 169.254.170.23 or "
 	    "[fd00:ec2::23] host");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
+	return BOARD_EINVAL;
 }
 
 /*

@@ -152,26 +152,63 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+/* The capacity b needs for extra more bytes, or 0 when it has room. */
+static size_t
+buf_cap_for(const struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, cap;
+
+	if (need <= b->cap)
+		return 0;
+	if (need < b->len)
+		oom(SIZE_MAX);
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	return cap;
+}
+
 static void
 buf_grow(struct buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1;
+	size_t cap = buf_cap_for(b, extra);
 
-	if (need <= b->cap)
-		return;
-	if (need < b->len)
-		oom(SIZE_MAX);
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap *= 2;
-	b->data = xrealloc(b->data, cap);
-	b->cap = cap;
+	if (cap != 0) {
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
 }
 
 void
 buf_append(struct buf *b, const void *p, size_t n)
 {
 	buf_grow(b, n);
+	if (n != 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/*
+ * Grows by allocate, copy, wipe, free, never by realloc, which may move
+ * the bytes and leave the old copy in freed memory.
+ */
+void
+buf_append_secret(struct buf *b, const void *p, size_t n)
+{
+	size_t cap = buf_cap_for(b, n);
+
+	if (cap != 0) {
+		char *d = xmalloc(cap);
+
+		if (b->data != NULL) {
+			memcpy(d, b->data, b->len);
+			explicit_bzero(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = d;
+		b->cap = cap;
+	}
 	if (n != 0)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;

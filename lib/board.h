@@ -58,6 +58,12 @@ void buf_cleanup(struct buf *b);
 void buf_cleanup_secret(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const void *p, size_t n);
+/*
+ * buf_append for a buffer that holds a secret (a password being decoded,
+ * a response carrying keys): growing never leaves a copy in freed memory.
+ * Its owner ends it with buf_cleanup_secret().
+ */
+void buf_append_secret(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)

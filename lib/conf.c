@@ -33,7 +33,7 @@ static const struct setting {
 	const char *def;
 	size_t off;
 } settings[] = {
-	{ "redis_url", "REDIS_URL", CONF_STR, 0, 0, NULL,
+	{ "redis_url", "REDIS_URL", CONF_STR, 0, 0, "redis://127.0.0.1:6379",
 	    offsetof(struct conf, redis_url) },
 	{ "mongodb_uri", "MONGODB_URI", CONF_STR, 0, 0, NULL,
 	    offsetof(struct conf, mongodb_uri) },

@@ -1,6 +1,7 @@
 /* httpc.c: outbound HTTP requests (libcurl) for AWS and instance metadata. */
 #include "config.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "board.h"
+#include "cidr.h"
 #include "httpc.h"
 
 struct httpc_xfer {
@@ -45,39 +47,19 @@ httpc_resp_cleanup(struct httpc_resp *r)
 	httpc_resp_init(r);
 }
 
-/*
- * Grows the body by hand rather than with buf_append: realloc would leave
- * copies of a secret in freed memory, so the old block is wiped first.
- */
+/* The body may carry keys or the secret: it grows by buf_append_secret. */
 static size_t
 httpc_on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct httpc_xfer *x = arg;
 	struct buf *b = &x->resp->body;
 	size_t len = size * n;
-	char *grown;
-	size_t cap;
 
 	if (len > HTTPC_BODY_MAX || b->len + len > HTTPC_BODY_MAX) {
 		x->too_big = true;
 		return 0;
 	}
-	if (b->len + len + 1 > b->cap) {
-		cap = b->cap < 1024 ? 1024 : b->cap;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		grown = xmalloc(cap);
-		if (b->data != NULL) {
-			memcpy(grown, b->data, b->len);
-			explicit_bzero(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
+	buf_append_secret(b, p, len);
 	return len;
 }
 
@@ -183,4 +165,45 @@ out:
 	curl_slist_free_all(hdrs);
 	buf_cleanup(&msg);
 	return rc;
+}
+
+static bool
+httpc_host_is_local(const char *host, const char *local)
+{
+	struct cidr_list *l = NULL;
+	char *errmsg = NULL;
+	bool in;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	/* local is our constant: a bad one is a bug, not input. */
+	if (cidr_list_new(local, &l, &errmsg) != BOARD_OK) {
+		free(errmsg);
+		assert(!"bad httpc_url_is_private list");
+		return false;
+	}
+	in = cidr_list_match(l, host, strlen(host));
+	cidr_list_free(l);
+	return in;
+}
+
+bool
+httpc_url_is_private(const char *url, const char *local)
+{
+	char *scheme = NULL, *host = NULL;
+	bool okay = false;
+	CURLU *u = curl_url();
+
+	if (u == NULL)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		okay = strcmp(scheme, "https") == 0 ||
+		    (strcmp(scheme, "http") == 0 &&
+		    httpc_host_is_local(host, local));
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return okay;
 }

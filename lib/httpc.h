@@ -52,4 +52,12 @@ void httpc_resp_cleanup(struct httpc_resp *r);
 enum board_err httpc_do(const struct httpc_req *req, struct httpc_resp *resp,
     char **errmsg);
 
+/*
+ * May a secret travel to url? Yes over https; over plain http only when
+ * the host is "localhost" or an address inside local (a list as
+ * cidr_list_new() reads it, e.g. "127.0.0.0/8 ::1"): hosts whose traffic
+ * does not cross a network. No for text that is not a URL.
+ */
+bool httpc_url_is_private(const char *url, const char *local);
+
 #endif

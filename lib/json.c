@@ -1,7 +1,6 @@
 /* json.c: a strict RFC 8259 parser for request bodies, string escaping. */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,37 +99,6 @@ json_utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-/*
- * buf_append for decoded strings, any of which may be a password: grows
- * by allocate, copy, wipe, free, never by realloc, which may move the
- * bytes and leave the old copy in freed memory. The owner wipes what is
- * left with buf_cleanup_secret().
- */
-static void
-str_append(struct buf *b, const void *p, size_t n)
-{
-	if (n > SIZE_MAX / 2 - b->len)
-		abort();	/* bounded by HTTP_BODY_MAX: cannot happen */
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap != 0 ? b->cap : 64;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = xmalloc(cap);
-		if (b->data != NULL) {
-			memcpy(d, b->data, b->len);
-			explicit_bzero(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
 static void
 put_utf8(struct buf *b, unsigned long cp)
 {
@@ -156,7 +124,7 @@ put_utf8(struct buf *b, unsigned long cp)
 		o[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	str_append(b, o, n);
+	buf_append_secret(b, o, n);
 	explicit_bzero(o, sizeof(o));
 }
 
@@ -188,6 +156,7 @@ hex4(struct parser *ps, unsigned long *out)
  * Parses a string after its opening quote into out (when not NULL).
  * *bad is set for \u0000 and lone surrogate escapes: syntactically valid
  * JSON that API.md rejects as invalid_field rather than invalid_json.
+ * Any string may be a password: out grows by buf_append_secret().
  */
 static bool
 parse_string(struct parser *ps, struct buf *out, bool *bad)
@@ -204,13 +173,20 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 		if (c < 0x20)
 			return fail(ps, "control character in string");
 		if (c != '\\') {
-			size_t n = utf8_seq(ps->p, ps->end);
+			/* A run of plain characters goes in with one append. */
+			const unsigned char *run = ps->p;
 
-			if (n == 0)
-				return fail(ps, "invalid UTF-8");
+			do {
+				size_t n = utf8_seq(ps->p, ps->end);
+
+				if (n == 0)
+					return fail(ps, "invalid UTF-8");
+				ps->p += n;
+			} while (ps->p < ps->end && *ps->p != '"' &&
+			    *ps->p != '\\' && *ps->p >= 0x20);
 			if (out != NULL)
-				str_append(out, ps->p, n);
-			ps->p += n;
+				buf_append_secret(out, run,
+				    (size_t)(ps->p - run));
 			continue;
 		}
 		ps->p++;
@@ -233,7 +209,7 @@ parse_string(struct parser *ps, struct buf *out, bool *bad)
 		}
 		if (simple != NULL) {
 			if (out != NULL)
-				str_append(out, simple, 1);
+				buf_append_secret(out, simple, 1);
 			continue;
 		}
 		unsigned long cp;

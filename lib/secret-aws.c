@@ -1,15 +1,11 @@
 /* secret-aws.c: the session secret from AWS Secrets Manager. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "awscred.h"
 #include "board.h"
@@ -246,52 +242,6 @@ secret_aws_region_ok(const char *r)
 	return true;
 }
 
-/* A host on this machine: localhost, 127.0.0.0/8 or [::1]. */
-static bool
-secret_aws_host_is_loopback(const char *host)
-{
-	unsigned char a[16], one[16];
-	char h[INET6_ADDRSTRLEN + 1];
-	size_t n = strlen(host);
-
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (n < 3 || n - 2 >= sizeof(h) || host[0] != '[' ||
-	    host[n - 1] != ']')
-		return false;
-	memcpy(h, host + 1, n - 2);
-	h[n - 2] = '\0';
-	inet_pton(AF_INET6, "::1", one);
-	return inet_pton(AF_INET6, h, a) == 1 && memcmp(a, one, 16) == 0;
-}
-
-/*
- * The endpoint carries the session secret back: https, or plain http to
- * this machine only (a local proxy or VPC endpoint tunnel, the tests).
- */
-static bool
-secret_aws_endpoint_ok(const char *url)
-{
-	char *scheme = NULL, *host = NULL;
-	bool okay = false;
-	CURLU *u = curl_url();
-
-	if (u == NULL)
-		abort();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		okay = strcmp(scheme, "https") == 0 ||
-		    (strcmp(scheme, "http") == 0 &&
-		    secret_aws_host_is_loopback(host));
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return okay;
-}
-
 enum board_err
 secret_aws_fetch(const struct conf *c, struct secrets *out, char **errmsg)
 {
@@ -325,7 +275,10 @@ secret_aws_fetch(const struct conf *c, struct secrets *out, char **errmsg)
 		goto fail;
 	}
 	if (c->secrets_endpoint != NULL && c->secrets_endpoint[0] != '\0') {
-		if (!secret_aws_endpoint_ok(c->secrets_endpoint)) {
+		/* The secret comes back over it: https, or http to this
+		 * machine only (a local proxy or endpoint tunnel, tests). */
+		if (!httpc_url_is_private(c->secrets_endpoint,
+		    "127.0.0.0/8 ::1")) {
 			buf_printf(&msg, "secret \"%s\": secrets_endpoint "
 			    "(BOARD_SECRETS_ENDPOINT) must be https, or http "
 			    "on localhost, 127.0.0.0/8 or [::1]", name);

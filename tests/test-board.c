@@ -108,6 +108,18 @@ main(void)
 	    "buf_cleanup_secret frees and empties");
 	buf_cleanup_secret(&b);
 	ok(1, "  and takes an empty buf");
+
+	/* From an empty buf through several moves to a new block. */
+	for (int i = 0; i < 100; i++)
+		buf_append_secret(&b, "0123456789", i % 10 + 1);
+	ok(b.len == 550 && b.cap >= 551 && strlen(buf_cstr(&b)) == 550,
+	    "buf_append_secret grows, NUL-terminated (%zu bytes)", b.len);
+	ok(strncmp(buf_cstr(&b), "001012012301234012345012345601234567",
+	    36) == 0 && strcmp(buf_cstr(&b) + 540, "0123456789") == 0,
+	    "  keeping what came before");
+	buf_append_secret(&b, NULL, 0);
+	is_int((int)b.len, 550, "  and takes nothing");
+	buf_cleanup_secret(&b);
 	test_read_fd();
 	return tap_done();
 }

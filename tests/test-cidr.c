@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "httpc.h"
 #include "tap.h"
 
 static struct cidr_list *
@@ -179,11 +180,50 @@ test_key(void)
 	}
 }
 
+static void
+url_is(const char *url, const char *local, bool want)
+{
+	ok(httpc_url_is_private(url, local) == want, "%s: %s", url,
+	    want ? "a secret may go there" : "refused");
+}
+
+/* httpc_url_is_private: a cidr list says where plain http may go. */
+static void
+test_url(void)
+{
+	static const char lo[] = "127.0.0.0/8 ::1";
+	static const char ecs[] = "127.0.0.0/8 ::1 169.254.170.2 "
+	    "169.254.170.23 fd00:ec2::23";
+
+	url_is("https://secretsmanager.example.com/", lo, true);
+	url_is("https://10.1.2.3:8443/", lo, true);
+	url_is("http://127.0.0.1:4566/", lo, true);
+	url_is("http://127.9.8.7/", lo, true);
+	url_is("http://localhost:1", lo, true);
+	url_is("http://LocalHost/", lo, true);
+	url_is("http://[::1]:1/", lo, true);
+	url_is("http://[::ffff:127.0.0.1]/", lo, true);
+	url_is("http://secretsmanager.example.com/", lo, false);
+	url_is("http://127.0.0.1.example.com/", lo, false);
+	url_is("http://128.0.0.1/", lo, false);
+	url_is("http://[::2]/", lo, false);
+	url_is("http://169.254.170.2/v2/creds", lo, false);
+	url_is("ftp://127.0.0.1/", lo, false);
+	url_is("127.0.0.1:1", lo, false);
+	url_is("", lo, false);
+	url_is("http://169.254.170.2/v2/creds", ecs, true);
+	url_is("http://169.254.170.23/v1/creds", ecs, true);
+	url_is("http://[fd00:ec2::23]/v1/creds", ecs, true);
+	url_is("http://169.254.170.3/", ecs, false);
+	url_is("http://[fd00:ec2::24]/", ecs, false);
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_match();
 	test_key();
+	test_url();
 	return tap_done();
 }

@@ -17,22 +17,43 @@
 static char dir[] = "/tmp/test-conf.XXXXXX";
 static char path[256];
 
-static const char *envs[] = {
-	"BOARD_CONFIG", "REDIS_URL", "MONGODB_URI", "BOARD_DB",
-	"SESSION_SECRET_NAME", "SESSION_SECRET_FILE", "AWS_REGION",
-	"BOARD_SECRETS_ENDPOINT", "BOARD_AWS_IMDSV1", "BOARD_SECRET_REFRESH",
-	"BOARD_COOKIE_NAME",
-	"BOARD_COOKIE_SECURE", "BOARD_SESSION_TTL", "BOARD_LOGIN_MAX_FAILURES",
-	"BOARD_LOGIN_WINDOW", "BOARD_TRUSTED_PROXIES", "BOARD_PWHASH_OPSLIMIT",
-	"BOARD_PWHASH_MEMLIMIT_KIB", "BOARD_STORE_TIMEOUT_MS",
-	"BOARD_LOG_LEVEL",
+/* Every setting: its board.conf key and its variable (conf.c's table). */
+static const struct {
+	const char *key, *env;
+} keys[] = {
+	{ "redis_url", "REDIS_URL" },
+	{ "mongodb_uri", "MONGODB_URI" },
+	{ "db", "BOARD_DB" },
+	{ "session_secret_name", "SESSION_SECRET_NAME" },
+	{ "session_secret_file", "SESSION_SECRET_FILE" },
+	{ "aws_region", "AWS_REGION" },
+	{ "secrets_endpoint", "BOARD_SECRETS_ENDPOINT" },
+	{ "aws_imdsv1", "BOARD_AWS_IMDSV1" },
+	{ "secret_refresh", "BOARD_SECRET_REFRESH" },
+	{ "cookie_name", "BOARD_COOKIE_NAME" },
+	{ "cookie_secure", "BOARD_COOKIE_SECURE" },
+	{ "session_ttl", "BOARD_SESSION_TTL" },
+	{ "login_max_failures", "BOARD_LOGIN_MAX_FAILURES" },
+	{ "login_window", "BOARD_LOGIN_WINDOW" },
+	{ "trusted_proxies", "BOARD_TRUSTED_PROXIES" },
+	{ "pwhash_opslimit", "BOARD_PWHASH_OPSLIMIT" },
+	{ "pwhash_memlimit_kib", "BOARD_PWHASH_MEMLIMIT_KIB" },
+	{ "password_hash", "BOARD_PASSWORD_HASH" },
+	{ "bcrypt_cost", "BOARD_BCRYPT_COST" },
+	{ "store_timeout_ms", "BOARD_STORE_TIMEOUT_MS" },
+	{ "log_level", "BOARD_LOG_LEVEL" },
+	{ "drain_seconds", "BOARD_DRAIN_SECONDS" },
+	{ "drain_file", "BOARD_DRAIN_FILE" },
 };
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static void
 clear_env(void)
 {
-	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
-		unsetenv(envs[i]);
+	unsetenv("BOARD_CONFIG");
+	for (size_t i = 0; i < NKEYS; i++)
+		unsetenv(keys[i].env);
 }
 
 static void
@@ -103,7 +124,7 @@ test_defaults(void)
 	struct conf c;
 
 	conf_init(&c);
-	ok(c.redis_url == NULL, "default: no redis_url");
+	is_str(c.redis_url, "redis://127.0.0.1:6379", "default: redis_url");
 	ok(c.mongodb_uri == NULL, "default: no mongodb_uri (SQLite)");
 	is_str(c.db_path, LOCALSTATEDIR "/lib/board/board.db",
 	    "default: db path");
@@ -123,6 +144,10 @@ test_defaults(void)
 	is_int(c.pwhash_mem_kib, 19456, "default: pwhash mem (OWASP 19 MiB)");
 	is_int(c.store_timeout_ms, 2000, "default: store_timeout_ms");
 	is_str(c.log_level, "info", "default: log level");
+	is_str(c.password_hash, "argon2id", "default: password_hash");
+	is_int(c.bcrypt_cost, 10, "default: bcrypt_cost");
+	is_int(c.drain_seconds, 0, "default: drain_seconds");
+	is_str(c.drain_file, "/run/board/drain", "default: drain_file");
 	conf_cleanup(&c);
 
 	/* An empty file gives the defaults too. */
@@ -187,6 +212,12 @@ test_file(void)
 	    "a credential line with '=' but no key", ":1", "pass");
 	fails_hiding("redis_url: redis://:hunter2@r.example=1\n",
 	    "a key that is not a setting name", ":1", "hunter2");
+	fails_naming("password_hash = md5\n", "an unknown hash scheme",
+	    "password_hash", "argon2id or bcrypt", NULL);
+	fails_naming("bcrypt_cost = 3\n", "bcrypt_cost below bcrypt's 4",
+	    "bcrypt_cost", "4..31", NULL);
+	fails_naming("drain_seconds = 301\n", "drain_seconds over 300",
+	    "drain_seconds", "0..300", NULL);
 	fails_naming("session_ttl = 59\n", "below the minimum",
 	    "session_ttl", NULL);
 	fails_naming("session_ttl = 31536001\n", "above the maximum",
@@ -365,6 +396,102 @@ test_env(void)
 	conf_cleanup(&c);
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static bool
+same_conf(const struct conf *a, const struct conf *b)
+{
+	return same_str(a->redis_url, b->redis_url) &&
+	    same_str(a->mongodb_uri, b->mongodb_uri) &&
+	    same_str(a->db_path, b->db_path) &&
+	    same_str(a->secret_name, b->secret_name) &&
+	    same_str(a->secret_file, b->secret_file) &&
+	    same_str(a->aws_region, b->aws_region) &&
+	    same_str(a->secrets_endpoint, b->secrets_endpoint) &&
+	    a->aws_imdsv1 == b->aws_imdsv1 &&
+	    a->secret_refresh == b->secret_refresh &&
+	    same_str(a->cookie_name, b->cookie_name) &&
+	    a->cookie_secure == b->cookie_secure &&
+	    a->session_ttl == b->session_ttl &&
+	    a->login_max_failures == b->login_max_failures &&
+	    a->login_window == b->login_window &&
+	    same_str(a->trusted_proxies, b->trusted_proxies) &&
+	    a->pwhash_ops == b->pwhash_ops &&
+	    a->pwhash_mem_kib == b->pwhash_mem_kib &&
+	    same_str(a->password_hash, b->password_hash) &&
+	    a->bcrypt_cost == b->bcrypt_cost &&
+	    a->store_timeout_ms == b->store_timeout_ms &&
+	    same_str(a->log_level, b->log_level) &&
+	    a->drain_seconds == b->drain_seconds &&
+	    same_str(a->drain_file, b->drain_file);
+}
+
+/*
+ * etc/board.conf, the file operators edit, lists every key as a commented
+ * "#key = default" line: with those lines alone uncommented it must load
+ * and give exactly the defaults.
+ */
+static void
+test_example(void)
+{
+	const char *srcdir = getenv("srcdir");
+	char src[1024], line[4096];
+	bool listed[NKEYS] = { false };
+	struct buf text;
+	struct conf c, d;
+	char *msg = NULL;
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(src, sizeof(src), "%s/etc/board.conf",
+	    srcdir != NULL ? srcdir : ".");
+	f = fopen(src, "r");
+	ok(f != NULL, "read %s", src);
+	if (f == NULL)
+		return;
+	buf_init(&text);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t k = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz"
+		    "0123456789_");
+		const char *val = line + 1 + k;
+
+		if (line[0] != '#' || k == 0 || strncmp(val, " =", 2) != 0 ||
+		    (val[2] != ' ' && val[2] != '\n'))
+			continue;
+		for (size_t i = 0; i < NKEYS; i++)
+			if (strlen(keys[i].key) == k &&
+			    strncmp(line + 1, keys[i].key, k) == 0)
+				listed[i] = true;
+		/* The file writes $(localstatedir) as /var. */
+		val += 3;
+		if (strncmp(val, "/var/", 5) == 0)
+			buf_printf(&text, "%.*s = %s%s", (int)k, line + 1,
+			    LOCALSTATEDIR, val + 4);
+		else
+			buf_puts(&text, line + 1);
+		n++;
+	}
+	fclose(f);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!listed[i])
+			diag("%s: no \"#%s = ...\" line", src, keys[i].key);
+	ok(memchr(listed, false, NKEYS) == NULL,
+	    "etc/board.conf lists all %zu keys (%zu lines)", NKEYS, n);
+	is_int(load_text(&c, buf_cstr(&text), &msg), BOARD_OK,
+	    "its commented defaults, uncommented, load%s%s", msg ? ": " : "",
+	    msg ? msg : "");
+	conf_init(&d);
+	ok(same_conf(&c, &d), "  and equal conf.c's defaults");
+	free(msg);
+	conf_cleanup(&c);
+	conf_cleanup(&d);
+	buf_cleanup(&text);
+}
+
 int
 main(void)
 {
@@ -378,6 +505,7 @@ main(void)
 	test_file();
 	test_bools();
 	test_env();
+	test_example();
 	unlink(path);
 	rmdir(dir);
 	return tap_done();

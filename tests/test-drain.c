@@ -36,6 +36,7 @@ main(void)
 	struct conf c;
 	struct timespec t0, t1;
 	double secs;
+	FILE *f;
 	char *argv2[] = { "--drain", "--undrain", NULL };
 
 	if (mkdtemp(dir) == NULL) {
@@ -79,6 +80,13 @@ main(void)
 	free(c.drain_file);
 	c.drain_file = xstrdup("/nonexistent-dir/drain");
 	ok(!drain_is_on(&c), "a missing folder is no drain");
+	/* A file that cannot be checked: the host leaves rather than stays. */
+	f = fopen(file, "w");
+	ok(f != NULL && fclose(f) == 0, "a plain file where a folder would be");
+	free(c.drain_file);
+	c.drain_file = xasprintf("%s/drain", file);	/* ENOTDIR */
+	ok(drain_is_on(&c), "a drain_file that cannot be checked: draining");
+	unlink(file);
 	conf_cleanup(&c);
 	rmdir(dir);
 	return tap_done();

@@ -158,11 +158,15 @@ is "$(jf '.next | type')" string "  and gives next"
 seen=$(jf '.posts[].id')
 next=$(jf .next)
 pages=1
+over=0
 while [ -n "$next" ] && [ "$next" != null ] && [ "$pages" -lt 20 ]; do
 	req GET "/api/posts?limit=100&cursor=$next"
 	[ "$STATUS" = 200 ] || break
 	size=$(stat -c %s "$IT_TMP/resp.body")
-	[ "$size" -le 1048576 ] || diag "page $pages: $size bytes"
+	[ "$size" -le 1048576 ] || {
+		diag "page $pages: $size bytes"
+		over=$((over + 1))
+	}
 	seen="$seen
 $(jf '.posts[].id')"
 	next=$(jf .next)
@@ -171,6 +175,7 @@ done
 total=$(printf '%s\n' "$seen" | grep -c .)
 uniq=$(printf '%s\n' "$seen" | grep . | sort -u | wc -l)
 is "$total $uniq" "$NPOSTS $NPOSTS" "paging with next visits all $NPOSTS posts once ($pages pages)"
+is "$over" 0 "  every later page is at most 1 MiB too"
 req GET '/api/posts?limit=5'
 is "$STATUS $(jf '.posts | length')" "200 5" "a small page is not cut"
 
