@@ -751,7 +751,8 @@ cmd_user(int argc, char **argv)
 	struct store_counts cnt;
 	struct password_cost cost;
 	const char *verb, *name;
-	char desc[96], iso[BOARD_ISO_LEN + 1];
+	struct password_info pi;
+	char iso[BOARD_ISO_LEN + 1];
 	char *err = NULL;
 	bool yes = false;
 	int64_t posts = 0;
@@ -793,12 +794,11 @@ cmd_user(int argc, char **argv)
 	}
 	if (strcmp(verb, "show") == 0) {
 		password_cost_from_conf(&c, &cost);
+		password_inspect(&cost, u.pwhash, &pi);
 		board_iso_time(u.created_ms, iso);
 		printf("id        %s\nusername  %s\npassword  %s%s\n"
 		    "created   %s\nposts     %lld\n", u.id, u.username,
-		    password_describe(u.pwhash, desc, sizeof(desc)),
-		    !password_is_known(u.pwhash) ? " (cannot log in)" :
-		    password_needs_rehash(&cost, u.pwhash) ?
+		    pi.what, !pi.known ? " (cannot log in)" : pi.rehash ?
 		    " (rehashed at the next login)" : "", iso,
 		    (long long)cnt.posts);
 		status = EXIT_SUCCESS;
@@ -868,7 +868,8 @@ check_hashes(struct store *st, const struct password_cost *cost)
 	} kinds[KINDS_MAX + 1];
 	size_t nk = 0;
 	struct user_list l;
-	char after[STORE_ID_LEN + 1] = "", d[96];
+	struct password_info pi;
+	char after[STORE_ID_LEN + 1] = "";
 	int64_t total = 0, costlier = 0, unknown = 0, upgrade = 0;
 	enum board_err rc;
 
@@ -881,22 +882,23 @@ check_hashes(struct store *st, const struct password_cost *cost)
 		for (size_t i = 0; i < l.n; i++) {
 			size_t k;
 
-			password_describe(l.v[i].pwhash, d, sizeof(d));
+			password_inspect(cost, l.v[i].pwhash, &pi);
 			for (k = 0; k < nk; k++)
-				if (strcmp(kinds[k].what, d) == 0)
+				if (strcmp(kinds[k].what, pi.what) == 0)
 					break;
 			if (k == nk && nk < KINDS_MAX)
-				snprintf(kinds[nk++].what, sizeof(d), "%s", d);
+				snprintf(kinds[nk++].what,
+				    sizeof(kinds[0].what), "%s", pi.what);
 			else if (k == nk)
-				snprintf(kinds[k = KINDS_MAX].what, sizeof(d),
-				    "other kinds");
+				snprintf(kinds[k = KINDS_MAX].what,
+				    sizeof(kinds[0].what), "other kinds");
 			kinds[k].n++;
 			total++;
-			if (!password_is_known(l.v[i].pwhash))
+			if (!pi.known)
 				unknown++;
-			else if (password_is_costlier(cost, l.v[i].pwhash))
+			else if (pi.costlier)
 				costlier++;
-			else if (password_needs_rehash(cost, l.v[i].pwhash))
+			else if (pi.rehash)
 				upgrade++;
 		}
 		memcpy(after, l.v[l.n - 1].id, sizeof(after));
