@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,10 +280,60 @@ str_eq(const char *a, const char *b)
 	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
 }
 
-/* u (FROM) against t, what TO holds under the same id. */
-static void
-copy_user_compare(struct copy *cp, const struct user *u, const struct user *t)
+/* A batch of users or posts, as copy_each() handles either: the array of
+ * a struct user_list or post_list, its element type left to the kind. */
+struct rows {
+	char *v;
+	size_t n;
+};
+
+/* One kind of document (users, posts) as copy_each() walks it. */
+struct copy_kind {
+	const char *name;		/* "user", "post" */
+	size_t size;			/* of an element */
+	size_t id_at;			/* offsetof its id */
+	/* Up to COPY_BATCH after the id after, into out (empty). */
+	enum board_err (*scan)(struct store *st, const char *after,
+	    struct rows *out);
+	enum board_err (*insert)(struct store *st, const void *v, size_t n,
+	    enum board_err *each);
+	void (*cleanup)(void *elem);
+	/* TO holds to under from's id: the same, or a conflict. */
+	void (*compare)(struct copy *cp, const void *from, const void *to);
+	/* Inserting from met BOARD_EEXIST. */
+	enum board_err (*exists)(struct copy *cp, const void *from);
+	/* Why inserting from failed with code, for copy_conflict(). */
+	const char *(*refused)(const void *from, enum board_err code,
+	    char *buf, size_t size);
+};
+
+static char *
+row_at(const struct copy_kind *k, const struct rows *r, size_t i)
 {
+	return r->v + i * k->size;
+}
+
+static const char *
+row_id(const struct copy_kind *k, const struct rows *r, size_t i)
+{
+	return row_at(k, r, i) + k->id_at;
+}
+
+static void
+rows_cleanup(const struct copy_kind *k, struct rows *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		k->cleanup(row_at(k, r, i));
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+/* from (FROM) against to, what TO holds under the same id. */
+static void
+copy_user_compare(struct copy *cp, const void *from, const void *to)
+{
+	const struct user *u = from, *t = to;
 	char why[64];
 
 	if (str_eq(t->username, u->username) && str_eq(t->pwhash, u->pwhash) &&
@@ -297,8 +348,10 @@ copy_user_compare(struct copy *cp, const struct user *u, const struct user *t)
 }
 
 static void
-copy_post_compare(struct copy *cp, const struct post *p, const struct post *t)
+copy_post_compare(struct copy *cp, const void *from, const void *to)
 {
+	const struct post *p = from, *t = to;
+
 	if (str_eq(t->title, p->title) && str_eq(t->content, p->content) &&
 	    strcmp(t->author_id, p->author_id) == 0 &&
 	    t->created_ms == p->created_ms && t->updated_ms == p->updated_ms)
@@ -310,8 +363,9 @@ copy_post_compare(struct copy *cp, const struct post *p, const struct post *t)
 /* An insert that met a user after all (its username taken, or written
  * meanwhile): look it up by id to tell which. */
 static enum board_err
-copy_user_exists(struct copy *cp, const struct user *u)
+copy_user_exists(struct copy *cp, const void *from)
 {
+	const struct user *u = from;
 	struct user t;
 	enum board_err rc;
 	char why[160];
@@ -331,8 +385,9 @@ copy_user_exists(struct copy *cp, const struct user *u)
 }
 
 static enum board_err
-copy_post_exists(struct copy *cp, const struct post *p)
+copy_post_exists(struct copy *cp, const void *from)
 {
+	const struct post *p = from;
 	struct post t;
 	enum board_err rc;
 
@@ -344,161 +399,191 @@ copy_post_exists(struct copy *cp, const struct post *p)
 	return rc;
 }
 
-/*
- * What TO holds with ids in (after, last], in id order, into win: a scan
- * of TO beside the scan of FROM (a merge of two id-ordered walks), so a
- * second copy reads TO once instead of asking for each document, and
- * inserts only what is missing. COPY_TO_BETWEEN(user) defines
- * to_users_between() and (post) to_posts_between(): one walk, two types.
- */
-#define COPY_TO_BETWEEN(T)						\
-static enum board_err							\
-to_##T##s_between(struct store *to, const char *after,			\
-    const char *last, struct T##_list *win)				\
-{									\
-	struct T##_list t;						\
-	char a[STORE_ID_LEN + 1];					\
-	enum board_err rc;						\
-	bool more = true;						\
-									\
-	snprintf(a, sizeof(a), "%s", after);				\
-	T##_list_init(&t);						\
-	while (more) {							\
-		rc = store_##T##_scan(to, a, COPY_BATCH, &t);		\
-		if (rc != BOARD_OK)					\
-			break;						\
-		more = t.n == COPY_BATCH;				\
-		if (t.n > 0)	/* before the moves below empty them */	\
-			memcpy(a, t.v[t.n - 1].id, sizeof(a));		\
-		for (size_t i = 0; i < t.n; i++) {			\
-			if (strcmp(t.v[i].id, last) > 0) {		\
-				more = false;				\
-				break;					\
-			}						\
-			win->v = xrealloc(win->v, (win->n + 1) *	\
-			    sizeof(*win->v));				\
-			win->v[win->n++] = t.v[i];			\
-			T##_init(&t.v[i]);				\
-		}							\
-		T##_list_cleanup(&t);					\
-	}								\
-	T##_list_cleanup(&t);						\
-	return rc;							\
+static const char *
+copy_user_refused(const void *from, enum board_err code, char *buf,
+    size_t size)
+{
+	(void)from;
+	(void)buf;
+	(void)size;
+	return board_strerror(code);
 }
 
-COPY_TO_BETWEEN(user)
-COPY_TO_BETWEEN(post)
+static const char *
+copy_post_refused(const void *from, enum board_err code, char *buf,
+    size_t size)
+{
+	const struct post *p = from;
+
+	if (code != BOARD_ENOTFOUND)
+		return board_strerror(code);
+	snprintf(buf, size, "its author %s is not in TO",
+	    p->author_id[0] != '\0' ? p->author_id : "(none)");
+	return buf;
+}
 
 static enum board_err
-copy_users(struct copy *cp)
+copy_user_scan(struct store *st, const char *after, struct rows *out)
 {
-	struct user_list l, win;
-	struct user ins[COPY_BATCH];
-	size_t at[COPY_BATCH];
-	enum board_err each[COPY_BATCH], rc;
-	char after[STORE_ID_LEN + 1] = "";
+	struct user_list l;
+	enum board_err rc;
 
 	user_list_init(&l);
-	user_list_init(&win);
-	for (;;) {
-		size_t j = 0, m = 0;
-
-		rc = store_user_scan(cp->from, after, COPY_BATCH, &l);
-		if (rc != BOARD_OK || l.n == 0)
-			break;
-		user_list_cleanup(&win);
-		rc = to_users_between(cp->to, after, l.v[l.n - 1].id, &win);
-		if (rc != BOARD_OK)
-			break;
-		for (size_t i = 0; i < l.n; i++) {
-			while (j < win.n && strcmp(win.v[j].id, l.v[i].id) < 0)
-				j++;
-			if (j < win.n && strcmp(win.v[j].id, l.v[i].id) == 0) {
-				copy_user_compare(cp, &l.v[i], &win.v[j]);
-				continue;
-			}
-			at[m] = i;
-			ins[m++] = l.v[i];	/* borrowed */
-		}
-		rc = m > 0 ? store_user_insert(cp->to, ins, m, each) : BOARD_OK;
-		for (size_t k = 0; rc == BOARD_OK && k < m; k++) {
-			if (each[k] == BOARD_OK)
-				cp->copied_users++;
-			else if (each[k] == BOARD_EEXIST)
-				rc = copy_user_exists(cp, &l.v[at[k]]);
-			else
-				copy_conflict(cp, "user", l.v[at[k]].id,
-				    board_strerror(each[k]));
-		}
-		if (rc != BOARD_OK)
-			break;
-		memcpy(after, l.v[l.n - 1].id, sizeof(after));
-		cp->users_done += (int64_t)l.n;
-		copy_progress(cp, false);
-	}
-	user_list_cleanup(&win);
-	user_list_cleanup(&l);
+	rc = store_user_scan(st, after, COPY_BATCH, &l);
+	out->v = (char *)l.v;
+	out->n = l.n;
 	return rc;
 }
 
 static enum board_err
-copy_posts(struct copy *cp)
+copy_post_scan(struct store *st, const char *after, struct rows *out)
 {
-	struct post_list l, win;
-	struct post ins[COPY_BATCH];
-	size_t at[COPY_BATCH];
-	enum board_err each[COPY_BATCH], rc;
-	char after[STORE_ID_LEN + 1] = "";
-	char why[96];
+	struct post_list l;
+	enum board_err rc;
 
 	post_list_init(&l);
-	post_list_init(&win);
+	rc = store_post_scan(st, after, COPY_BATCH, &l);
+	out->v = (char *)l.v;
+	out->n = l.n;
+	return rc;
+}
+
+static enum board_err
+copy_user_insert(struct store *st, const void *v, size_t n,
+    enum board_err *each)
+{
+	return store_user_insert(st, v, n, each);
+}
+
+static enum board_err
+copy_post_insert(struct store *st, const void *v, size_t n,
+    enum board_err *each)
+{
+	return store_post_insert(st, v, n, each);
+}
+
+static void
+copy_user_cleanup(void *elem)
+{
+	user_cleanup(elem);
+}
+
+static void
+copy_post_cleanup(void *elem)
+{
+	post_cleanup(elem);
+}
+
+static const struct copy_kind copy_users = {
+	"user", sizeof(struct user), offsetof(struct user, id),
+	copy_user_scan, copy_user_insert, copy_user_cleanup,
+	copy_user_compare, copy_user_exists, copy_user_refused,
+};
+
+static const struct copy_kind copy_posts = {
+	"post", sizeof(struct post), offsetof(struct post, id),
+	copy_post_scan, copy_post_insert, copy_post_cleanup,
+	copy_post_compare, copy_post_exists, copy_post_refused,
+};
+
+/*
+ * What TO holds with ids in (after, last], in id order, into win: a scan
+ * of TO beside the scan of FROM (a merge of two id-ordered walks), so a
+ * second copy reads TO once instead of asking for each document, and
+ * inserts only what is missing.
+ */
+static enum board_err
+copy_to_between(const struct copy_kind *k, struct store *to,
+    const char *after, const char *last, struct rows *win)
+{
+	struct rows t = { NULL, 0 };
+	char a[STORE_ID_LEN + 1];
+	enum board_err rc;
+	bool more = true;
+
+	snprintf(a, sizeof(a), "%s", after);
+	while (more) {
+		if ((rc = k->scan(to, a, &t)) != BOARD_OK)
+			break;
+		more = t.n == COPY_BATCH;
+		if (t.n > 0)	/* before the moves below empty them */
+			memcpy(a, row_id(k, &t, t.n - 1), sizeof(a));
+		for (size_t i = 0; i < t.n; i++) {
+			if (strcmp(row_id(k, &t, i), last) > 0) {
+				more = false;
+				break;
+			}
+			win->v = xrealloc(win->v, (win->n + 1) * k->size);
+			memcpy(row_at(k, win, win->n++), row_at(k, &t, i),
+			    k->size);
+			/* Moved: zeroed, as user_init()/post_init() do. */
+			memset(row_at(k, &t, i), 0, k->size);
+		}
+		rows_cleanup(k, &t);
+	}
+	return rc;
+}
+
+/* Copies every document of kind k from FROM to TO that TO lacks, batch by
+ * batch in id order, counting them in *done (read) and *copied. */
+static enum board_err
+copy_each(struct copy *cp, const struct copy_kind *k, int64_t *done,
+    int64_t *copied)
+{
+	struct rows l = { NULL, 0 }, win = { NULL, 0 };
+	char *ins = xmalloc(COPY_BATCH * k->size);
+	size_t at[COPY_BATCH];
+	enum board_err each[COPY_BATCH], rc;
+	char after[STORE_ID_LEN + 1] = "", why[96];
+
 	for (;;) {
 		size_t j = 0, m = 0;
 
-		rc = store_post_scan(cp->from, after, COPY_BATCH, &l);
+		rows_cleanup(k, &l);
+		rc = k->scan(cp->from, after, &l);
 		if (rc != BOARD_OK || l.n == 0)
 			break;
-		post_list_cleanup(&win);
-		rc = to_posts_between(cp->to, after, l.v[l.n - 1].id, &win);
+		rows_cleanup(k, &win);
+		rc = copy_to_between(k, cp->to, after, row_id(k, &l, l.n - 1),
+		    &win);
 		if (rc != BOARD_OK)
 			break;
 		for (size_t i = 0; i < l.n; i++) {
-			while (j < win.n && strcmp(win.v[j].id, l.v[i].id) < 0)
+			const char *id = row_id(k, &l, i);
+
+			while (j < win.n && strcmp(row_id(k, &win, j), id) < 0)
 				j++;
-			if (j < win.n && strcmp(win.v[j].id, l.v[i].id) == 0) {
-				copy_post_compare(cp, &l.v[i], &win.v[j]);
+			if (j < win.n && strcmp(row_id(k, &win, j), id) == 0) {
+				k->compare(cp, row_at(k, &l, i),
+				    row_at(k, &win, j));
 				continue;
 			}
 			at[m] = i;
-			ins[m++] = l.v[i];	/* borrowed */
+			/* Borrowed: l keeps owning it. */
+			memcpy(ins + m++ * k->size, row_at(k, &l, i), k->size);
 		}
-		rc = m > 0 ? store_post_insert(cp->to, ins, m, each) : BOARD_OK;
-		for (size_t k = 0; rc == BOARD_OK && k < m; k++) {
-			const struct post *p = &l.v[at[k]];
+		rc = m > 0 ? k->insert(cp->to, ins, m, each) : BOARD_OK;
+		for (size_t x = 0; rc == BOARD_OK && x < m; x++) {
+			const void *from = row_at(k, &l, at[x]);
 
-			if (each[k] == BOARD_OK) {
-				cp->copied_posts++;
-			} else if (each[k] == BOARD_EEXIST) {
-				rc = copy_post_exists(cp, p);
-			} else if (each[k] == BOARD_ENOTFOUND) {
-				snprintf(why, sizeof(why), "its author %s is "
-				    "not in TO", p->author_id[0] != '\0' ?
-				    p->author_id : "(none)");
-				copy_conflict(cp, "post", p->id, why);
-			} else {
-				copy_conflict(cp, "post", p->id,
-				    board_strerror(each[k]));
-			}
+			if (each[x] == BOARD_OK)
+				(*copied)++;
+			else if (each[x] == BOARD_EEXIST)
+				rc = k->exists(cp, from);
+			else
+				copy_conflict(cp, k->name, row_id(k, &l, at[x]),
+				    k->refused(from, each[x], why,
+				    sizeof(why)));
 		}
 		if (rc != BOARD_OK)
 			break;
-		memcpy(after, l.v[l.n - 1].id, sizeof(after));
-		cp->posts_done += (int64_t)l.n;
+		memcpy(after, row_id(k, &l, l.n - 1), sizeof(after));
+		*done += (int64_t)l.n;
 		copy_progress(cp, false);
 	}
-	post_list_cleanup(&win);
-	post_list_cleanup(&l);
+	rows_cleanup(k, &win);
+	rows_cleanup(k, &l);
+	free(ins);
 	return rc;
 }
 
@@ -548,9 +633,10 @@ cmd_copy(int argc, char **argv)
 	}
 	t0 = mono_s();
 	/* Users first: posts name them (SQLite checks that). */
-	rc = copy_users(&cp);
+	rc = copy_each(&cp, &copy_users, &cp.users_done, &cp.copied_users);
 	if (rc == BOARD_OK)
-		rc = copy_posts(&cp);
+		rc = copy_each(&cp, &copy_posts, &cp.posts_done,
+		    &cp.copied_posts);
 	secs = mono_s() - t0;
 	copy_progress(&cp, true);
 	if (rc != BOARD_OK) {
@@ -665,7 +751,8 @@ cmd_user(int argc, char **argv)
 	struct store_counts cnt;
 	struct password_cost cost;
 	const char *verb, *name;
-	char desc[96], iso[BOARD_ISO_LEN + 1];
+	struct password_info pi;
+	char iso[BOARD_ISO_LEN + 1];
 	char *err = NULL;
 	bool yes = false;
 	int64_t posts = 0;
@@ -707,12 +794,11 @@ cmd_user(int argc, char **argv)
 	}
 	if (strcmp(verb, "show") == 0) {
 		password_cost_from_conf(&c, &cost);
+		password_inspect(&cost, u.pwhash, &pi);
 		board_iso_time(u.created_ms, iso);
 		printf("id        %s\nusername  %s\npassword  %s%s\n"
 		    "created   %s\nposts     %lld\n", u.id, u.username,
-		    password_describe(u.pwhash, desc, sizeof(desc)),
-		    !password_is_known(u.pwhash) ? " (cannot log in)" :
-		    password_needs_rehash(&cost, u.pwhash) ?
+		    pi.what, !pi.known ? " (cannot log in)" : pi.rehash ?
 		    " (rehashed at the next login)" : "", iso,
 		    (long long)cnt.posts);
 		status = EXIT_SUCCESS;
@@ -782,7 +868,8 @@ check_hashes(struct store *st, const struct password_cost *cost)
 	} kinds[KINDS_MAX + 1];
 	size_t nk = 0;
 	struct user_list l;
-	char after[STORE_ID_LEN + 1] = "", d[96];
+	struct password_info pi;
+	char after[STORE_ID_LEN + 1] = "";
 	int64_t total = 0, costlier = 0, unknown = 0, upgrade = 0;
 	enum board_err rc;
 
@@ -795,22 +882,23 @@ check_hashes(struct store *st, const struct password_cost *cost)
 		for (size_t i = 0; i < l.n; i++) {
 			size_t k;
 
-			password_describe(l.v[i].pwhash, d, sizeof(d));
+			password_inspect(cost, l.v[i].pwhash, &pi);
 			for (k = 0; k < nk; k++)
-				if (strcmp(kinds[k].what, d) == 0)
+				if (strcmp(kinds[k].what, pi.what) == 0)
 					break;
 			if (k == nk && nk < KINDS_MAX)
-				snprintf(kinds[nk++].what, sizeof(d), "%s", d);
+				snprintf(kinds[nk++].what,
+				    sizeof(kinds[0].what), "%s", pi.what);
 			else if (k == nk)
-				snprintf(kinds[k = KINDS_MAX].what, sizeof(d),
-				    "other kinds");
+				snprintf(kinds[k = KINDS_MAX].what,
+				    sizeof(kinds[0].what), "other kinds");
 			kinds[k].n++;
 			total++;
-			if (!password_is_known(l.v[i].pwhash))
+			if (!pi.known)
 				unknown++;
-			else if (password_is_costlier(cost, l.v[i].pwhash))
+			else if (pi.costlier)
 				costlier++;
-			else if (password_needs_rehash(cost, l.v[i].pwhash))
+			else if (pi.rehash)
 				upgrade++;
 		}
 		memcpy(after, l.v[l.n - 1].id, sizeof(after));

@@ -26,6 +26,7 @@ struct hash_info {
 	int cost;		/* bcrypt */
 	unsigned long v, m, t, p;	/* Argon2; v = 0 when absent */
 	bool node_order;	/* Argon2 "m=,p=,t=" */
+	size_t params_at, params_len;	/* Argon2: where "m=..." is */
 };
 
 bool
@@ -83,6 +84,7 @@ argon2_params(const char *s, struct hash_info *h)
 		if (strchr("0123456789mtp=,", s[i]) == NULL)
 			return false;
 	h->m = a;
+	h->params_len = (size_t)used;
 	if (na == 't' && nb == 'p') {
 		h->t = b;
 		h->p = c;
@@ -138,6 +140,7 @@ hash_parse(const char *hash, struct hash_info *h)
 			goto bad;
 		s = end + 1;
 	}
+	h->params_at = (size_t)(s - hash);
 	if (!argon2_params(s, h))
 		goto bad;
 	return;
@@ -147,26 +150,33 @@ bad:
 		h->kind = HASH_UNKNOWN;
 }
 
+/* The hash_* functions below work on one hash_parse() of a hash; the
+ * public functions parse and call them. */
+static bool
+hash_is_known(const struct hash_info *h)
+{
+	return h->kind == HASH_BCRYPT || h->kind == HASH_ARGON2ID ||
+	    h->kind == HASH_ARGON2I;
+}
+
 bool
 password_is_known(const char *hash)
 {
 	struct hash_info h;
 
 	hash_parse(hash, &h);
-	return h.kind == HASH_BCRYPT || h.kind == HASH_ARGON2ID ||
-	    h.kind == HASH_ARGON2I;
+	return hash_is_known(&h);
 }
 
-const char *
-password_describe(const char *hash, char *out, size_t outsz)
+static const char *
+hash_describe(const struct hash_info *h, char *out, size_t outsz)
 {
-	struct hash_info h;
 	const char *name = "argon2id";
 
-	hash_parse(hash, &h);
-	switch (h.kind) {
+	switch (h->kind) {
 	case HASH_BCRYPT:
-		snprintf(out, outsz, "bcrypt $2%c$ cost %d", h.variant, h.cost);
+		snprintf(out, outsz, "bcrypt $2%c$ cost %d", h->variant,
+		    h->cost);
 		break;
 	case HASH_ARGON2D:
 		snprintf(out, outsz, "argon2d (cannot be verified: libsodium "
@@ -176,14 +186,23 @@ password_describe(const char *hash, char *out, size_t outsz)
 		name = "argon2i";
 		/* FALLTHROUGH */
 	case HASH_ARGON2ID:
-		snprintf(out, outsz, "%s m=%lu t=%lu p=%lu%s", name, h.m, h.t,
-		    h.p, h.node_order ? " (node-argon2 order)" : "");
+		snprintf(out, outsz, "%s m=%lu t=%lu p=%lu%s", name, h->m,
+		    h->t, h->p, h->node_order ? " (node-argon2 order)" : "");
 		break;
 	default:
 		snprintf(out, outsz, "unknown hash scheme");
 		break;
 	}
 	return out;
+}
+
+const char *
+password_describe(const char *hash, char *out, size_t outsz)
+{
+	struct hash_info h;
+
+	hash_parse(hash, &h);
+	return hash_describe(&h, out, outsz);
 }
 
 static enum board_err
@@ -261,50 +280,40 @@ bcrypt_verify(const char *hash, const char *pw, size_t len)
  * node-argon2 (0.45) writes "$argon2id$v=19$m=65536,p=4,t=3$salt$hash",
  * which libsodium 1.0.18's crypto_pwhash_str_verify refuses; reordered to
  * "m=...,t=...,p=..." the same hashes verify, p=4 included (test_node_argon2
- * in tests/test-password.c checks the rewrite). Rewrites the first order
- * into the second in out; false when hash is not of that shape.
+ * in tests/test-password.c checks the rewrite).
  */
-static bool
-reorder_params(const char *hash, char *out, size_t outsz)
+static enum board_err
+hash_verify(const struct hash_info *h, const char *hash, const char *pw,
+    size_t len)
 {
-	unsigned long m, p, t;
-	int pre = 0, used = 0;
-	const char *rest;
+	char fixed[PASSWORD_HASH_MAX + 32];
 
-	if (strncmp(hash, "$argon2", 7) != 0)
-		return false;
-	/* Find the parameter segment: the third '$'-separated field. */
-	const char *s = strchr(hash + 1, '$');
-	if (s == NULL || (s = strchr(s + 1, '$')) == NULL)
-		return false;
-	pre = (int)(s - hash) + 1;
-	if (sscanf(s + 1, "m=%lu,p=%lu,t=%lu%n", &m, &p, &t, &used) != 3 ||
-	    s[1 + used] != '$')
-		return false;
-	rest = s + 1 + used;
-	return snprintf(out, outsz, "%.*sm=%lu,t=%lu,p=%lu%s", pre, hash, m,
-	    t, p, rest) < (int)outsz;
+	if (hash == NULL || strlen(hash) >= PASSWORD_HASH_MAX + 16)
+		return BOARD_EDENIED;
+	if (h->kind == HASH_BCRYPT)
+		return bcrypt_verify(hash, pw, len);
+	if (h->kind != HASH_ARGON2ID && h->kind != HASH_ARGON2I)
+		return BOARD_EDENIED;
+	if (h->node_order) {
+		if (snprintf(fixed, sizeof(fixed), "%.*sm=%lu,t=%lu,p=%lu%s",
+		    (int)h->params_at, hash, h->m, h->t, h->p,
+		    hash + h->params_at + h->params_len) >= (int)sizeof(fixed))
+			return BOARD_EDENIED;
+		hash = fixed;
+	}
+	/* libsodium picks Argon2id or Argon2i by the prefix. */
+	if (crypto_pwhash_str_verify(hash, pw, len) != 0)
+		return BOARD_EDENIED;
+	return BOARD_OK;
 }
 
 enum board_err
 password_verify(const char *hash, const char *pw, size_t len)
 {
-	char fixed[PASSWORD_HASH_MAX + 32];
 	struct hash_info h;
 
-	if (hash == NULL || strlen(hash) >= PASSWORD_HASH_MAX + 16)
-		return BOARD_EDENIED;
 	hash_parse(hash, &h);
-	if (h.kind == HASH_BCRYPT)
-		return bcrypt_verify(hash, pw, len);
-	if (h.kind != HASH_ARGON2ID && h.kind != HASH_ARGON2I)
-		return BOARD_EDENIED;
-	if (reorder_params(hash, fixed, sizeof(fixed)))
-		hash = fixed;
-	/* libsodium picks Argon2id or Argon2i by the prefix. */
-	if (crypto_pwhash_str_verify(hash, pw, len) != 0)
-		return BOARD_EDENIED;
-	return BOARD_OK;
+	return hash_verify(&h, hash, pw, len);
 }
 
 bool
@@ -329,36 +338,52 @@ password_cost_check(const struct password_cost *cost)
 	return true;
 }
 
+static bool
+hash_needs_rehash(const struct password_cost *cost, const struct hash_info *h)
+{
+	if (cost->scheme == PASSWORD_BCRYPT)
+		return h->kind != HASH_BCRYPT || h->cost < bcrypt_cost_of(cost);
+	if (h->kind != HASH_ARGON2ID || h->v != 0x13)
+		return true;
+	/* Weaker only: a stronger hash (node-argon2's default m=64 MiB, t=3,
+	 * p=4) is kept rather than made cheaper. The parameter order is
+	 * mended at every verification, so it is no reason either. */
+	return h->m < cost->mem / 1024 || h->t < cost->ops;
+}
+
 bool
 password_needs_rehash(const struct password_cost *cost, const char *hash)
 {
 	struct hash_info h;
 
 	hash_parse(hash, &h);
-	if (cost->scheme == PASSWORD_BCRYPT)
-		return h.kind != HASH_BCRYPT || h.cost < bcrypt_cost_of(cost);
-	if (h.kind != HASH_ARGON2ID || h.v != 0x13)
-		return true;
-	/* Weaker only: a stronger hash (node-argon2's default m=64 MiB, t=3,
-	 * p=4) is kept rather than made cheaper. The parameter order is
-	 * mended at every verification, so it is no reason either. */
-	return h.m < cost->mem / 1024 || h.t < cost->ops;
+	return hash_needs_rehash(cost, &h);
 }
 
-bool
-password_is_costlier(const struct password_cost *cost, const char *hash)
+static bool
+hash_is_costlier(const struct password_cost *cost, const struct hash_info *h)
+{
+	if (h->kind == HASH_BCRYPT)
+		return h->cost > bcrypt_cost_of(cost);
+	if (h->kind != HASH_ARGON2ID && h->kind != HASH_ARGON2I)
+		return false;
+	/* libsodium computes the lanes one after another: time goes with
+	 * memory times passes, whatever p says. */
+	return (double)h->m * (double)h->t >
+	    (double)(cost->mem / 1024) * (double)cost->ops;
+}
+
+void
+password_inspect(const struct password_cost *cost, const char *hash,
+    struct password_info *out)
 {
 	struct hash_info h;
 
 	hash_parse(hash, &h);
-	if (h.kind == HASH_BCRYPT)
-		return h.cost > bcrypt_cost_of(cost);
-	if (h.kind != HASH_ARGON2ID && h.kind != HASH_ARGON2I)
-		return false;
-	/* libsodium computes the lanes one after another: time goes with
-	 * memory times passes, whatever p says. */
-	return (double)h.m * (double)h.t >
-	    (double)(cost->mem / 1024) * (double)cost->ops;
+	hash_describe(&h, out->what, sizeof(out->what));
+	out->known = hash_is_known(&h);
+	out->costlier = hash_is_costlier(cost, &h);
+	out->rehash = hash_needs_rehash(cost, &h);
 }
 
 /*
@@ -453,22 +478,24 @@ password_login_verify(const struct password_cost *cost, const char *hash,
     const char *user_id, const char *pw, size_t len)
 {
 	int64_t start = mono_ns();
+	struct hash_info h;
 	enum board_err rc;
 	char what[96];
 
 	guard_prepare(cost);
+	hash_parse(hash, &h);
 	if (hash == NULL) {
 		/* Real work of the configured scheme, as most known users'
 		 * hashes are once they have logged in (upgrade on login). */
 		(void)password_verify(guard.dummy[cost->scheme], pw, len);
 		rc = BOARD_EDENIED;
-	} else if (!password_is_known(hash)) {
+	} else if (!hash_is_known(&h)) {
 		log_warn("password: user %s: unknown hash scheme (%s): login "
 		    "refused", user_id != NULL ? user_id : "?",
-		    password_describe(hash, what, sizeof(what)));
+		    hash_describe(&h, what, sizeof(what)));
 		rc = BOARD_EDENIED;
 	} else {
-		rc = password_verify(hash, pw, len);
+		rc = hash_verify(&h, hash, pw, len);
 	}
 	if (rc != BOARD_OK)
 		sleep_until_ns(start + guard.floor_ns);

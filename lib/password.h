@@ -69,14 +69,21 @@ const char *password_describe(const char *hash, char *out, size_t outsz);
 bool password_needs_rehash(const struct password_cost *cost,
     const char *hash);
 
-/*
- * true when verifying hash costs more than the configured cost of its
- * scheme (bcrypt: a higher cost; Argon2: more memory times passes): such a
- * user's failed logins take longer than the floor below, and so tell that
- * the user exists. board-admin check counts them.
- */
-bool password_is_costlier(const struct password_cost *cost,
-    const char *hash);
+/* What one reading of a hash tells an operator (board-admin). */
+struct password_info {
+	char what[96];		/* password_describe() */
+	bool known;		/* password_is_known() */
+	/* Verifying it costs more than the configured cost of its scheme
+	 * (bcrypt: a higher cost; Argon2: more memory times passes): such a
+	 * user's failed logins take longer than the floor below, and so
+	 * tell that the user exists. */
+	bool costlier;
+	bool rehash;		/* password_needs_rehash() */
+};
+
+/* Fills out from one parse of hash, for cost. */
+void password_inspect(const struct password_cost *cost, const char *hash,
+    struct password_info *out);
 
 /*
  * The password check of a login, timed so that it does not tell which

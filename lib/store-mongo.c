@@ -906,73 +906,6 @@ out:
 }
 
 static enum board_err
-mongo_post_list(void *impl, const struct store_cursor *after, int limit,
-    struct post_list *out)
-{
-	struct store_mongo *sm = impl;
-	mongoc_cursor_t *cur = NULL;
-	bson_t *filter = NULL, *opts = NULL;
-	const bson_t *doc;
-	bson_oid_t oid;
-	bson_error_t e;
-	struct post_list l;
-	size_t cap = 0;
-	enum board_err rc = BOARD_OK;
-
-	post_list_init(&l);
-	if (limit < 1 || (after != NULL && !mongo_oid_parse(after->id, &oid))) {
-		rc = BOARD_EINVAL;
-		goto done;
-	}
-	if ((rc = mongo_ready(sm)) != BOARD_OK)
-		goto done;
-	if (after == NULL) {
-		filter = bson_new();
-	} else {
-		/* Keyset paging on the (createdAt, _id) index: no $expr,
-		 * which DocumentDB lacks. */
-		filter = BCON_NEW("$or", "[",
-		    "{", "createdAt", "{", "$lt",
-			BCON_DATE_TIME(after->created_ms), "}", "}",
-		    "{", "createdAt", BCON_DATE_TIME(after->created_ms),
-			"_id", "{", "$lt", BCON_OID(&oid), "}", "}",
-		    "]");
-	}
-	opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(-1),
-	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
-	/* NULL read prefs: a listing may come from a replica. */
-	cur = mongo_find(sm->posts, filter, opts, NULL);
-	while (l.n < (size_t)limit && mongoc_cursor_next(cur, &doc)) {
-		/* Grow as documents come: limit is a bound, not a size. */
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		post_init(&l.v[l.n]);
-		rc = mongo_doc_to_post(doc, &l.v[l.n]);
-		l.n++;
-		if (rc != BOARD_OK)
-			goto done;
-	}
-	if (mongoc_cursor_error(cur, &e)) {
-		rc = mongo_fail(sm, "list posts", &e);
-		goto done;
-	}
-	rc = mongo_fill_authors(sm, l.v, l.n, sm->reads);
-done:
-	if (rc == BOARD_OK) {
-		post_list_cleanup(out);
-		*out = l;
-	} else {
-		post_list_cleanup(&l);
-	}
-	mongoc_cursor_destroy(cur);
-	bson_destroy(opts);
-	bson_destroy(filter);
-	return rc;
-}
-
-static enum board_err
 mongo_user_find_by_id(void *impl, const char *id, struct user *out)
 {
 	struct store_mongo *sm = impl;
@@ -989,41 +922,7 @@ mongo_user_find_by_id(void *impl, const char *id, struct user *out)
 	return rc;
 }
 
-/*
- * Opens a cursor over coll in _id order after after_id, on the primary.
- * NULL (and *rc set) when after_id is malformed or the store is down.
- */
-static mongoc_cursor_t *
-mongo_scan_open(struct store_mongo *sm, mongoc_collection_t *coll,
-    const char *after_id, int limit, enum board_err *rc)
-{
-	mongoc_cursor_t *cur;
-	bson_t *filter, *opts;
-	bson_oid_t oid;
-
-	*rc = BOARD_EINVAL;
-	if (limit < 1)
-		return NULL;
-	if (after_id != NULL && *after_id != '\0') {
-		if (!mongo_oid_parse(after_id, &oid))
-			return NULL;
-		filter = BCON_NEW("_id", "{", "$gt", BCON_OID(&oid), "}");
-	} else {
-		filter = bson_new();
-	}
-	if ((*rc = mongo_ready(sm)) != BOARD_OK) {
-		bson_destroy(filter);
-		return NULL;
-	}
-	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
-	    "limit", BCON_INT64(limit));
-	cur = mongo_find(coll, filter, opts, sm->primary);
-	bson_destroy(opts);
-	bson_destroy(filter);
-	return cur;
-}
-
-/* mongo_doc_to_user() and mongo_doc_to_post() as a mongo_scan() reader
+/* mongo_doc_to_user() and mongo_doc_to_post() as a mongo_rows() reader
  * of a fresh (uninitialised) element. */
 typedef enum board_err (*mongo_doc_fn)(const bson_t *doc, void *p);
 
@@ -1042,28 +941,29 @@ mongo_conv_new_post(const bson_t *doc, void *p)
 }
 
 /*
- * Reads coll in _id order after after_id (at most limit documents), each
- * with conv into a growing array of size-byte elements: *v and *n, set
- * even on an error, for the caller to free. what names coll in a log.
+ * Reads at most limit documents of the find filter, opts (the limit among
+ * them) on coll with prefs (NULL: the URI's), each with conv into a
+ * growing array of size-byte elements: *v and *n, set even on an error,
+ * for the caller to free (user_list_adopt(), post_list_adopt()). what
+ * names the read in a log.
  */
 static enum board_err
-mongo_scan(struct store_mongo *sm, mongoc_collection_t *coll,
-    const char *what, const char *after_id, int limit, size_t size,
-    mongo_doc_fn conv, void **v, size_t *n)
+mongo_rows(struct store_mongo *sm, mongoc_collection_t *coll,
+    const bson_t *filter, const bson_t *opts,
+    const mongoc_read_prefs_t *prefs, const char *what, int limit,
+    size_t size, mongo_doc_fn conv, void **v, size_t *n)
 {
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_error_t e;
 	char *a = NULL;
 	size_t cap = 0, i = 0;
-	enum board_err rc;
+	enum board_err rc = BOARD_OK;
 
-	*v = NULL;
-	*n = 0;
-	if ((cur = mongo_scan_open(sm, coll, after_id, limit, &rc)) == NULL)
-		return rc;
+	cur = mongo_find(coll, filter, opts, prefs);
 	while (rc == BOARD_OK && i < (size_t)limit &&
 	    mongoc_cursor_next(cur, &doc)) {
+		/* Grow as documents come: limit is a bound, not a size. */
 		if (i == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
 			a = xrealloc(a, cap * size);
@@ -1079,24 +979,89 @@ mongo_scan(struct store_mongo *sm, mongoc_collection_t *coll,
 }
 
 static enum board_err
+mongo_post_list(void *impl, const struct store_cursor *after, int limit,
+    struct post_list *out)
+{
+	struct store_mongo *sm = impl;
+	bson_t *filter, *opts;
+	bson_oid_t oid;
+	enum board_err rc;
+	size_t n;
+	void *v;
+
+	if (limit < 1 || (after != NULL && !mongo_oid_parse(after->id, &oid)))
+		return BOARD_EINVAL;
+	if ((rc = mongo_ready(sm)) != BOARD_OK)
+		return rc;
+	if (after == NULL) {
+		filter = bson_new();
+	} else {
+		/* Keyset paging on the (createdAt, _id) index: no $expr,
+		 * which DocumentDB lacks. */
+		filter = BCON_NEW("$or", "[",
+		    "{", "createdAt", "{", "$lt",
+			BCON_DATE_TIME(after->created_ms), "}", "}",
+		    "{", "createdAt", BCON_DATE_TIME(after->created_ms),
+			"_id", "{", "$lt", BCON_OID(&oid), "}", "}",
+		    "]");
+	}
+	opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(-1),
+	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
+	/* NULL read prefs: a listing may come from a replica. */
+	rc = mongo_rows(sm, sm->posts, filter, opts, NULL, "list posts",
+	    limit, sizeof(*out->v), mongo_conv_new_post, &v, &n);
+	if (rc == BOARD_OK)
+		rc = mongo_fill_authors(sm, v, n, sm->reads);
+	bson_destroy(opts);
+	bson_destroy(filter);
+	return post_list_adopt(out, rc, v, n);
+}
+
+/* coll in _id order after after_id (NULL or "": from the first), at most
+ * limit documents, on the primary; as mongo_rows(). */
+static enum board_err
+mongo_scan(struct store_mongo *sm, mongoc_collection_t *coll,
+    const char *what, const char *after_id, int limit, size_t size,
+    mongo_doc_fn conv, void **v, size_t *n)
+{
+	bson_t *filter, *opts;
+	bson_oid_t oid;
+	enum board_err rc;
+
+	*v = NULL;
+	*n = 0;
+	if (limit < 1)
+		return BOARD_EINVAL;
+	if (after_id != NULL && *after_id != '\0') {
+		if (!mongo_oid_parse(after_id, &oid))
+			return BOARD_EINVAL;
+		filter = BCON_NEW("_id", "{", "$gt", BCON_OID(&oid), "}");
+	} else {
+		filter = bson_new();
+	}
+	opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}",
+	    "limit", BCON_INT64(limit));
+	rc = mongo_ready(sm);
+	if (rc == BOARD_OK)
+		rc = mongo_rows(sm, coll, filter, opts, sm->primary, what,
+		    limit, size, conv, v, n);
+	bson_destroy(opts);
+	bson_destroy(filter);
+	return rc;
+}
+
+static enum board_err
 mongo_user_scan(void *impl, const char *after_id, int limit,
     struct user_list *out)
 {
 	struct store_mongo *sm = impl;
-	struct user_list l;
 	enum board_err rc;
+	size_t n;
 	void *v;
 
 	rc = mongo_scan(sm, sm->users, "scan users", after_id, limit,
-	    sizeof(*l.v), mongo_conv_new_user, &v, &l.n);
-	l.v = v;
-	if (rc != BOARD_OK) {
-		user_list_cleanup(&l);
-		return rc;
-	}
-	user_list_cleanup(out);
-	*out = l;
-	return BOARD_OK;
+	    sizeof(*out->v), mongo_conv_new_user, &v, &n);
+	return user_list_adopt(out, rc, v, n);
 }
 
 static enum board_err
@@ -1104,22 +1069,15 @@ mongo_post_scan(void *impl, const char *after_id, int limit,
     struct post_list *out)
 {
 	struct store_mongo *sm = impl;
-	struct post_list l;
 	enum board_err rc;
+	size_t n;
 	void *v;
 
 	rc = mongo_scan(sm, sm->posts, "scan posts", after_id, limit,
-	    sizeof(*l.v), mongo_conv_new_post, &v, &l.n);
-	l.v = v;
+	    sizeof(*out->v), mongo_conv_new_post, &v, &n);
 	if (rc == BOARD_OK)
-		rc = mongo_fill_authors(sm, l.v, l.n, sm->primary);
-	if (rc != BOARD_OK) {
-		post_list_cleanup(&l);
-		return rc;
-	}
-	post_list_cleanup(out);
-	*out = l;
-	return BOARD_OK;
+		rc = mongo_fill_authors(sm, v, n, sm->primary);
+	return post_list_adopt(out, rc, v, n);
 }
 
 /*

@@ -543,49 +543,6 @@ sq_post_delete(void *impl, const char *id, const char *author_id)
 }
 
 static enum board_err
-sq_post_list(void *impl, const struct store_cursor *after, int limit,
-    struct post_list *out)
-{
-	struct sq_store *s = impl;
-	sqlite3_stmt *st;
-	struct post_list l;
-	size_t cap = 0;
-	int r;
-
-	if (limit < 1 || (after != NULL && !store_id_is_valid(after->id)))
-		return BOARD_EINVAL;
-	if ((st = sq_stmt(s, after != NULL ? SQ_POST_LIST_AFTER :
-	    SQ_POST_LIST)) == NULL)
-		return BOARD_EUNAVAIL;
-	if (after != NULL) {
-		if ((r = sqlite3_bind_int64(st, 1, after->created_ms)) !=
-		    SQLITE_OK || (r = sq_bind_str(st, 2, after->id)) !=
-		    SQLITE_OK || (r = sqlite3_bind_int(st, 3, limit)) !=
-		    SQLITE_OK)
-			return sq_bind_fail(st, r, "post_list");
-	} else if ((r = sqlite3_bind_int(st, 1, limit)) != SQLITE_OK) {
-		return sq_bind_fail(st, r, "post_list");
-	}
-	post_list_init(&l);
-	r = SQLITE_DONE;
-	while (l.n < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		/* Grow as rows come: limit is a bound, not a size to trust. */
-		if (l.n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			l.v = xrealloc(l.v, cap * sizeof(*l.v));
-		}
-		sq_row_post(st, &l.v[l.n++]);
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		post_list_cleanup(&l);
-		return sq_fail(s, st, r, "post_list");
-	}
-	sq_done(st);
-	*out = l;
-	return BOARD_OK;
-}
-
-static enum board_err
 sq_user_find_by_id(void *impl, const char *id, struct user *out)
 {
 	struct sq_store *s = impl;
@@ -611,7 +568,7 @@ sq_user_find_by_id(void *impl, const char *id, struct user *out)
 	return rc;
 }
 
-/* sq_row_user() and sq_row_post() as an sq_scan() row reader. */
+/* sq_row_user() and sq_row_post() as an sq_rows() row reader. */
 typedef void (*sq_row_fn)(sqlite3_stmt *st, void *p);
 
 static void
@@ -627,18 +584,71 @@ sq_row_post_at(sqlite3_stmt *st, void *p)
 }
 
 /*
- * Steps the scan statement which (ids after after_id, at most limit
- * rows), reading each row with row into a growing array of size-byte
- * elements: *v and *n, set even on an error, for the caller to free.
+ * Steps the bound statement st for at most limit rows, reading each with
+ * row into a growing array of size-byte elements: *v and *n, set even on
+ * an error, for the caller to free (user_list_adopt(), post_list_adopt()).
  */
+static enum board_err
+sq_rows(struct sq_store *s, sqlite3_stmt *st, const char *what, int limit,
+    size_t size, sq_row_fn row, void **v, size_t *n)
+{
+	char *a = NULL;
+	size_t cap = 0, i = 0;
+	int r = SQLITE_DONE;
+
+	while (i < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Grow as rows come: limit is a bound, not a size to trust. */
+		if (i == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			a = xrealloc(a, cap * size);
+		}
+		row(st, a + i++ * size);
+	}
+	*v = a;
+	*n = i;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return sq_fail(s, st, r, what);
+	sq_done(st);
+	return BOARD_OK;
+}
+
+static enum board_err
+sq_post_list(void *impl, const struct store_cursor *after, int limit,
+    struct post_list *out)
+{
+	struct sq_store *s = impl;
+	sqlite3_stmt *st;
+	enum board_err rc;
+	size_t n;
+	void *v;
+	int r;
+
+	if (limit < 1 || (after != NULL && !store_id_is_valid(after->id)))
+		return BOARD_EINVAL;
+	if ((st = sq_stmt(s, after != NULL ? SQ_POST_LIST_AFTER :
+	    SQ_POST_LIST)) == NULL)
+		return BOARD_EUNAVAIL;
+	if (after != NULL) {
+		if ((r = sqlite3_bind_int64(st, 1, after->created_ms)) !=
+		    SQLITE_OK || (r = sq_bind_str(st, 2, after->id)) !=
+		    SQLITE_OK || (r = sqlite3_bind_int(st, 3, limit)) !=
+		    SQLITE_OK)
+			return sq_bind_fail(st, r, "post_list");
+	} else if ((r = sqlite3_bind_int(st, 1, limit)) != SQLITE_OK) {
+		return sq_bind_fail(st, r, "post_list");
+	}
+	rc = sq_rows(s, st, "post_list", limit, sizeof(*out->v),
+	    sq_row_post_at, &v, &n);
+	return post_list_adopt(out, rc, v, n);
+}
+
+/* The scan statement which: ids after after_id, at most limit rows. */
 static enum board_err
 sq_scan(struct sq_store *s, enum sq_stmt which, const char *what,
     const char *after_id, int limit, size_t size, sq_row_fn row,
     void **v, size_t *n)
 {
 	sqlite3_stmt *st;
-	char *a = NULL;
-	size_t cap = 0, i = 0;
 	int r;
 
 	*v = NULL;
@@ -650,59 +660,33 @@ sq_scan(struct sq_store *s, enum sq_stmt which, const char *what,
 	if ((r = sq_bind_str(st, 1, after_id != NULL ? after_id : "")) !=
 	    SQLITE_OK || (r = sqlite3_bind_int(st, 2, limit)) != SQLITE_OK)
 		return sq_bind_fail(st, r, what);
-	while (i < (size_t)limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (i == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			a = xrealloc(a, cap * size);
-		}
-		row(st, a + i++ * size);
-	}
-	*v = a;
-	*n = i;
-	if (i < (size_t)limit && r != SQLITE_DONE)
-		return sq_fail(s, st, r, what);
-	sq_done(st);
-	return BOARD_OK;
+	return sq_rows(s, st, what, limit, size, row, v, n);
 }
 
 static enum board_err
 sq_user_scan(void *impl, const char *after_id, int limit,
     struct user_list *out)
 {
-	struct user_list l;
 	enum board_err rc;
+	size_t n;
 	void *v;
 
 	rc = sq_scan(impl, SQ_USER_SCAN, "user_scan", after_id, limit,
-	    sizeof(*l.v), sq_row_user_at, &v, &l.n);
-	l.v = v;
-	if (rc != BOARD_OK) {
-		user_list_cleanup(&l);
-		return rc;
-	}
-	user_list_cleanup(out);
-	*out = l;
-	return BOARD_OK;
+	    sizeof(*out->v), sq_row_user_at, &v, &n);
+	return user_list_adopt(out, rc, v, n);
 }
 
 static enum board_err
 sq_post_scan(void *impl, const char *after_id, int limit,
     struct post_list *out)
 {
-	struct post_list l;
 	enum board_err rc;
+	size_t n;
 	void *v;
 
 	rc = sq_scan(impl, SQ_POST_SCAN, "post_scan", after_id, limit,
-	    sizeof(*l.v), sq_row_post_at, &v, &l.n);
-	l.v = v;
-	if (rc != BOARD_OK) {
-		post_list_cleanup(&l);
-		return rc;
-	}
-	post_list_cleanup(out);
-	*out = l;
-	return BOARD_OK;
+	    sizeof(*out->v), sq_row_post_at, &v, &n);
+	return post_list_adopt(out, rc, v, n);
 }
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK; logs and maps a failure. */

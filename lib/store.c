@@ -92,6 +92,34 @@ user_list_cleanup(struct user_list *l)
 	user_list_init(l);
 }
 
+enum board_err
+user_list_adopt(struct user_list *out, enum board_err rc, void *v, size_t n)
+{
+	struct user_list l = { v, n };
+
+	if (rc != BOARD_OK) {
+		user_list_cleanup(&l);
+		return rc;
+	}
+	user_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
+enum board_err
+post_list_adopt(struct post_list *out, enum board_err rc, void *v, size_t n)
+{
+	struct post_list l = { v, n };
+
+	if (rc != BOARD_OK) {
+		post_list_cleanup(&l);
+		return rc;
+	}
+	post_list_cleanup(out);
+	*out = l;
+	return BOARD_OK;
+}
+
 bool
 store_id_is_valid(const char *s)
 {

@@ -62,6 +62,15 @@ void post_list_init(struct post_list *l);
 void post_list_cleanup(struct post_list *l);
 void user_list_init(struct user_list *l);
 void user_list_cleanup(struct user_list *l);
+/*
+ * For backends building a list as an array v of n elements: when rc is
+ * BOARD_OK, out drops what it held and takes them; otherwise they are
+ * freed and out stays as it was. Returns rc.
+ */
+enum board_err user_list_adopt(struct user_list *out, enum board_err rc,
+    void *v, size_t n);
+enum board_err post_list_adopt(struct post_list *out, enum board_err rc,
+    void *v, size_t n);
 
 /* true when s is a well-formed id (24 lower-case hex digits). */
 bool store_id_is_valid(const char *s);

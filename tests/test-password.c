@@ -289,10 +289,20 @@ test_node_hashes(void)
 	    "7narBVJ46") == NULL, "a description holds no digest");
 }
 
+static bool
+costlier(const struct password_cost *cost, const char *hash)
+{
+	struct password_info pi;
+
+	password_inspect(cost, hash, &pi);
+	return pi.costlier;
+}
+
 static void
 test_rehash_schemes(void)
 {
-	char h[PASSWORD_HASH_MAX];
+	struct password_info pi;
+	char h[PASSWORD_HASH_MAX], d[96];
 	const struct password_cost argon_t1_8m = { 1, 8192 * 1024,
 	    PASSWORD_ARGON2ID, 0 };
 
@@ -317,14 +327,25 @@ test_rehash_schemes(void)
 	password_hash(&bcrypt4, "x1234567", 8, h);
 	ok(!password_needs_rehash(&bcrypt4, h),
 	    "a fresh bcrypt hash is current");
-	ok(password_is_costlier(&bcrypt4, bcryptjs_2b) &&
-	    !password_is_costlier(&bcrypt5, bcryptjs_2b),
+	ok(costlier(&bcrypt4, bcryptjs_2b) && !costlier(&bcrypt5, bcryptjs_2b),
 	    "bcrypt cost 5 is costlier than 4, not than 5");
-	ok(password_is_costlier(&cheap, node_argon2id_p2) &&
-	    !password_is_costlier(&argon_t1_8m, node_argon2id_p2),
+	ok(costlier(&cheap, node_argon2id_p2) &&
+	    !costlier(&argon_t1_8m, node_argon2id_p2),
 	    "argon2id m=2048 t=2 is costlier than m=8 t=1, not than m=8192");
-	ok(!password_is_costlier(&cheap, "garbage"),
-	    "an unreadable hash is not");
+	ok(!costlier(&cheap, "garbage"), "an unreadable hash is not");
+
+	/* The other answers of the one reading agree with their functions. */
+	password_inspect(&cheap, bcryptjs_2b, &pi);
+	is_str(pi.what, password_describe(bcryptjs_2b, d, sizeof(d)),
+	    "inspect describes as password_describe: %s", pi.what);
+	ok(pi.known && pi.rehash, "  a bcrypt hash under argon2id: known, "
+	    "rehashed");
+	password_inspect(&bcrypt5, node_argon2d, &pi);
+	ok(!pi.known && pi.rehash && !pi.costlier,
+	    "  argon2d: unknown, rehashed, not costlier");
+	password_inspect(&bcrypt5, bcryptjs_2a, &pi);
+	ok(pi.known && !pi.rehash && !pi.costlier,
+	    "  bcrypt at the configured cost: known and current");
 }
 
 static void

@@ -445,6 +445,7 @@ test_documentdb_options(void)
 	char uri[512];
 	char *err;
 	const char *qs = strchr(test_uri, '?');
+	uint64_t finds;
 
 	snprintf(uri, sizeof(uri), "%s%sreadPreference=secondaryPreferred"
 	    "&retryWrites=false", test_uri, qs != NULL ? "&" : "?");
@@ -461,9 +462,14 @@ test_documentdb_options(void)
 	is_int(store_post_create(st, "0123456789abcdef01234567", "x", "t", 1,
 	    "c", 1, board_now_ms(), &p), BOARD_OK,
 	    "a write goes to the primary");
+	finds = store_mongo_finds();
 	is_int(store_post_find(st, p.id, false, &q), BOARD_OK,
 	    "a read with the URI's read preference");
 	is_str(q.title, "t", "finds the post");
+	/* Found at once: no second read of the post behind it; its author
+	 * (no such user) is asked on the replica, then on the primary. */
+	is_int((long long)(store_mongo_finds() - finds), 3,
+	    "  in one find of the post and two of its missing author");
 	is_int(store_post_list(st, NULL, 5, &l), BOARD_OK, "a listing too");
 	ok(l.n >= 1, "which sees the post");
 	store_post_delete(st, p.id, p.author_id);
@@ -494,6 +500,18 @@ fake_find(void *arg, const mongoc_read_prefs_t *prefs)
 	return mode == MONGOC_READ_PRIMARY ? f->on_primary : f->on_secondary;
 }
 
+/* store_mongo_find_fallback() with prefs through fake_find, which answers
+ * sec on a replica and pri on the primary; f tells what was read. */
+static enum board_err
+fallback(struct fake_finder *f, const mongoc_read_prefs_t *prefs,
+    const mongoc_read_prefs_t *pri, enum board_err sec, enum board_err pri_rc)
+{
+	memset(f, 0, sizeof(*f));
+	f->on_secondary = sec;
+	f->on_primary = pri_rc;
+	return store_mongo_find_fallback(prefs, pri, fake_find, f);
+}
+
 /*
  * The replica fallback, without a replica set: the read goes to the URI's
  * read preference, and to the primary only when that may lag and found
@@ -516,45 +534,27 @@ test_read_fallback(void)
 	    "primary (and no preference) may not");
 
 	/* Just written: the replica has not caught up. */
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_ENOTFOUND;
-	f.on_primary = BOARD_OK;
-	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f), BOARD_OK,
+	is_int(fallback(&f, sp, pri, BOARD_ENOTFOUND, BOARD_OK), BOARD_OK,
 	    "a post the replica lacks is found on the primary");
 	ok(f.calls == 2 && f.modes[0] == MONGOC_READ_SECONDARY_PREFERRED &&
 	    f.modes[1] == MONGOC_READ_PRIMARY,
 	    "  the replica first, then the primary (%d reads)", f.calls);
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_ENOTFOUND;
-	f.on_primary = BOARD_OK;
-	is_int(store_mongo_find_fallback(near, pri, fake_find, &f), BOARD_OK,
+	is_int(fallback(&f, near, pri, BOARD_ENOTFOUND, BOARD_OK), BOARD_OK,
 	    "  the same with nearest");
 	/* The replica has it: the primary is spared. */
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_OK;
-	f.on_primary = BOARD_OK;
-	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f), BOARD_OK,
+	is_int(fallback(&f, sp, pri, BOARD_OK, BOARD_OK), BOARD_OK,
 	    "a post the replica has is read there");
 	is_int(f.calls, 1, "  with one read");
 	/* Not anywhere: both say so, and it is 404. */
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_ENOTFOUND;
-	f.on_primary = BOARD_ENOTFOUND;
-	is_int(store_mongo_find_fallback(sec, pri, fake_find, &f),
+	is_int(fallback(&f, sec, pri, BOARD_ENOTFOUND, BOARD_ENOTFOUND),
 	    BOARD_ENOTFOUND, "an unknown post is not found");
 	is_int(f.calls, 2, "  after asking the primary too");
 	/* An error is the answer; no second try behind it. */
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_EUNAVAIL;
-	f.on_primary = BOARD_OK;
-	is_int(store_mongo_find_fallback(sp, pri, fake_find, &f),
+	is_int(fallback(&f, sp, pri, BOARD_EUNAVAIL, BOARD_OK),
 	    BOARD_EUNAVAIL, "an outage is reported, not retried");
 	is_int(f.calls, 1, "  one read");
 	/* Author checks pass the primary: one read there. */
-	memset(&f, 0, sizeof(f));
-	f.on_secondary = BOARD_OK;
-	f.on_primary = BOARD_ENOTFOUND;
-	is_int(store_mongo_find_fallback(pri, pri, fake_find, &f),
+	is_int(fallback(&f, pri, pri, BOARD_OK, BOARD_ENOTFOUND),
 	    BOARD_ENOTFOUND, "a primary read is not repeated");
 	ok(f.calls == 1 && f.modes[0] == MONGOC_READ_PRIMARY,
 	    "  one read, on the primary");

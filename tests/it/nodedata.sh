@@ -338,6 +338,15 @@ is "$?" 1 "copy onto a changed post exits 1"
 like "$OUT" "post $VICTIM: TO holds another version; not overwritten" "  naming it"
 is "$(sqlite3 "$IT_TMP/back.db" "SELECT title FROM posts WHERE id = '$VICTIM'")" \
     "changed in TO" "  and leaves it"
+# A post whose author SQLite's TO lacks (sqlite3 leaves foreign keys off).
+ORPHAN=aaaaaaaaaaaaaaaaaaaaaaaa GHOST=bbbbbbbbbbbbbbbbbbbbbbbb
+sqlite3 "$IT_TMP/back.db" .schema | sqlite3 "$IT_TMP/orphan.db"
+sqlite3 "$IT_TMP/orphan.db" \
+    "INSERT INTO posts VALUES ('$ORPHAN', '$GHOST', 'x', 't', 'c', 1, 1)"
+OUT=$("$ADMIN" copy "sqlite:$IT_TMP/orphan.db" "sqlite:$IT_TMP/o2.db" 2>&1)
+is "$?" 1 "copy of a post without its author exits 1"
+like "$OUT" "post $ORPHAN: its author $GHOST is not in TO; not overwritten" \
+    "  naming the post and the author"
 
 ##### 4. board-admin user and check.
 OUT=$("$ADMIN" -s "$DB_NODE" user show nodebcrypt 2>&1)
