@@ -108,6 +108,7 @@ stack_start_front() {
 		mkdir -p "$_run/nginx-tmp"
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
 			-e "s|/etc/nginx/board-fastcgi-params|$_src/etc/nginx/board-fastcgi-params|g" \
 			-e "s|listen 80;|listen $_addr:$_port;|" \
 			-e "/listen \[::\]:80;/d" \
