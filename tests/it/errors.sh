@@ -11,7 +11,10 @@
 # must have the expected status and error code, Content-Type
 # application/json; charset=utf-8, Cache-Control: no-store and nosniff, and
 # a body {"error": ..., "message": ...}; a client that stalls gets no
-# answer at all (never an HTML page).
+# answer at all (never an HTML page). The responders' own answers pass
+# through both untouched: the v1.1 routes /api/auth/password and
+# /api/auth/logout-all reach board-login, HEAD included, and a draining
+# host's health check stays its 503 {"status":"draining"}.
 #
 # The exceptions, each asserted as it is (SECURITY.md, doc/API.md):
 #   - lighttpd 1.4.69 cannot change the status of its own error answers
@@ -294,6 +297,38 @@ for f in $FRONTS; do
 	is "$(jq -r '"\(.status) \(.headers["content-type"] | split(";")[0])"' "$IT_TMP/page-$f.ans")" \
 	    "200 text/html" "$f: GET /: 200 HTML"
 done
+
+###########################################################################
+diag "the responders' own answers pass through as they are"
+# The routes API.md v1.1 added reach board-login through both configs:
+# without a session it answers 401 unauthorized, where board-posts (the
+# fallback route) would say 404 not_found. HEAD gets the status and JSON
+# type without a body.
+for r in password logout-all; do
+	mkreq "$r" 'POST /api/auth/%s HTTP/1.1\r\n'"$H"'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' "$r"
+	both "$r" "POST /api/auth/$r without a session (board-login)" \
+	    "401 unauthorized" "401 unauthorized"
+	mkreq "head-$r" 'HEAD /api/auth/%s HTTP/1.1\r\n'"$H"'\r\n' "$r"
+	for f in $FRONTS; do
+		ask "$f" "head-$r"
+		is "$(jq -r '[.status, .headers["content-type"], .body] | join("|")' "$IT_TMP/head-$r-$f.ans")" \
+		    "405|application/json; charset=utf-8|" "$f: HEAD /api/auth/$r: 405, JSON type, no body"
+	done
+done
+# A draining host's health check: 503 {"status":"draining"}, as JSON, not
+# replaced by the fronts' own 503 page; HEAD the same without a body.
+touch "$STACK_DRAIN_FILE"
+mkreq health 'GET /api/health HTTP/1.1\r\n'"$H"'\r\n'
+mkreq headhealth 'HEAD /api/health HTTP/1.1\r\n'"$H"'\r\n'
+for f in $FRONTS; do
+	ask "$f" health
+	is "$(jq -r '"\(.status) \(.headers["content-type"]) \(.body | fromjson? | .status)"' "$IT_TMP/health-$f.ans")" \
+	    "503 application/json; charset=utf-8 draining" "$f: GET /api/health while draining: 503 JSON draining"
+	ask "$f" headhealth
+	is "$(jq -r '[.status, .headers["content-type"], .body] | join("|")' "$IT_TMP/headhealth-$f.ans")" \
+	    "503|application/json; charset=utf-8|" "$f: HEAD /api/health while draining: 503, JSON type, no body"
+done
+rm -f "$STACK_DRAIN_FILE"
 
 ###########################################################################
 diag "responders down, dead or stuck"
