@@ -204,13 +204,12 @@ stack_stop_gracefully() {
 	stack_stop
 }
 
-# stack_stop: TERM everything started, newest first, then KILL stragglers.
-stack_stop() {
-	_rev=""
-	for _p in $STACK_PIDS; do _rev="$_p $_rev"; done
-	for _p in $_rev; do kill -TERM "$_p" 2>/dev/null || :; done
+# stack_stop_pids PID...: TERM them, KILL what is left after 5 s, and
+# forget them (STACK_PIDS keeps the others).
+stack_stop_pids() {
+	for _p in "$@"; do kill -TERM "$_p" 2>/dev/null || :; done
 	_i=0
-	for _p in $_rev; do
+	for _p in "$@"; do
 		while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do
 			sleep 0.1
 			_i=$((_i + 1))
@@ -218,5 +217,17 @@ stack_stop() {
 		kill -KILL "$_p" 2>/dev/null || :
 		wait "$_p" 2>/dev/null || :
 	done
-	STACK_PIDS=""
+	_keep=""
+	for _p in $STACK_PIDS; do
+		case " $* " in *" $_p "*) ;; *) _keep="$_keep $_p" ;; esac
+	done
+	STACK_PIDS=$_keep
+}
+
+# stack_stop: TERM everything started, newest first, then KILL stragglers.
+stack_stop() {
+	_rev=""
+	for _p in $STACK_PIDS; do _rev="$_p $_rev"; done
+	# shellcheck disable=SC2086
+	stack_stop_pids $_rev
 }
