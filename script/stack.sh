@@ -72,8 +72,8 @@ stack_start_responders() {
 		RESPONDER_PIDS="$RESPONDER_PIDS $RESPONDER_PID"
 	done
 	for _r in signup login posts; do
-		stack_wait "board-$_r socket" 10 test -S "$STACK_RUN/$_r.sock" ||
-			return 1
+		stack_wait "board-$_r socket" 10 \
+			test -S "$STACK_RUN/$_r.sock" || return 1
 	done
 }
 
@@ -101,11 +101,12 @@ stack_start_responder() {
 # production paths. Sets FRONT_PID and FRONT_KIND.
 stack_start_front() {
 	_front=$1 _src=$2 _run=$3 _port=$4 _addr=${5:-127.0.0.1}
+	_errors=$_src/etc/lighttpd/errors/	# both fronts' JSON errors
 	case $_front in
 	lighttpd)
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
-			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
+			-e "s|/usr/share/board/errors/|$_errors|g" \
 			-e "s|^server.port = 80\$|server.port = $_port|" \
 			-e "s|^server.bind = .*|server.bind = \"$_addr\"|" \
 			-e '/^server.username/d' -e '/^server.groupname/d' \
@@ -118,7 +119,7 @@ stack_start_front() {
 		mkdir -p "$_run/nginx-tmp"
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
-			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
+			-e "s|/usr/share/board/errors/|$_errors|g" \
 			-e "s|/etc/nginx/board-fastcgi-params|$_src/etc/nginx/board-fastcgi-params|g" \
 			-e "s|listen 80;|listen $_addr:$_port;|" \
 			-e "/listen \[::\]:80;/d" \

@@ -111,6 +111,12 @@ both() {
 	expect nginx "$_n" "$_x" "$_d"
 }
 rep() { head -c "$2" /dev/zero | tr '\0' "$1"; }
+# status_type_body NAME FRONT [JQ]: "STATUS|Content-Type|body" of the
+# answer (JQ: what of the body, default all of it).
+status_type_body() {
+	_q="[.status, .headers[\"content-type\"], (${3:-.body})]"
+	jq -r "$_q | join(\"|\")" "$IT_TMP/$1-$2.ans"
+}
 H='Host: 127.0.0.1\r\nConnection: close\r\n'
 
 ###########################################################################
@@ -271,14 +277,16 @@ diag "the responders' own answers pass through as they are"
 # fallback route) would say 404 not_found. HEAD gets the status and JSON
 # type without a body.
 for r in password logout-all; do
-	mkreq "$r" 'POST /api/auth/%s HTTP/1.1\r\n'"$H"'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' "$r"
+	mkreq "$r" 'POST /api/auth/%s HTTP/1.1\r\n'"$H"'Content-Type:'\
+' application/json\r\nContent-Length: 2\r\n\r\n{}' "$r"
 	both "$r" "POST /api/auth/$r without a session (board-login)" \
 	    "401 unauthorized" "401 unauthorized"
 	mkreq "head-$r" 'HEAD /api/auth/%s HTTP/1.1\r\n'"$H"'\r\n' "$r"
 	for f in $FRONTS; do
 		ask "$f" "head-$r"
-		is "$(jq -r '[.status, .headers["content-type"], .body] | join("|")' "$IT_TMP/head-$r-$f.ans")" \
-		    "405|application/json; charset=utf-8|" "$f: HEAD /api/auth/$r: 405, JSON type, no body"
+		is "$(status_type_body "head-$r" "$f")" \
+		    "405|application/json; charset=utf-8|" \
+		    "$f: HEAD /api/auth/$r: 405, JSON type, no body"
 	done
 done
 # A draining host's health check: 503 {"status":"draining"}, as JSON, not
@@ -288,11 +296,13 @@ mkreq health 'GET /api/health HTTP/1.1\r\n'"$H"'\r\n'
 mkreq headhealth 'HEAD /api/health HTTP/1.1\r\n'"$H"'\r\n'
 for f in $FRONTS; do
 	ask "$f" health
-	is "$(jq -r '"\(.status) \(.headers["content-type"]) \(.body | fromjson? | .status)"' "$IT_TMP/health-$f.ans")" \
-	    "503 application/json; charset=utf-8 draining" "$f: GET /api/health while draining: 503 JSON draining"
+	is "$(status_type_body health "$f" '.body | fromjson? | .status')" \
+	    "503|application/json; charset=utf-8|draining" \
+	    "$f: GET /api/health while draining: 503 JSON draining"
 	ask "$f" headhealth
-	is "$(jq -r '[.status, .headers["content-type"], .body] | join("|")' "$IT_TMP/headhealth-$f.ans")" \
-	    "503|application/json; charset=utf-8|" "$f: HEAD /api/health while draining: 503, JSON type, no body"
+	is "$(status_type_body headhealth "$f")" \
+	    "503|application/json; charset=utf-8|" \
+	    "$f: HEAD /api/health while draining: 503, JSON type, no body"
 done
 rm -f "$STACK_DRAIN_FILE"
 

@@ -242,8 +242,8 @@ it_private_stack() {
 	shift 2
 	PATH=$PATH:/usr/sbin:/sbin
 	for _p in "$@"; do
-		command -v "$_p" >/dev/null 2>&1 ||
-			bail "$_p is not installed (script/bootstrap installs it)"
+		command -v "$_p" >/dev/null 2>&1 || bail "$_p is not" \
+			"installed (script/bootstrap installs it)"
 	done
 	for _r in signup login posts; do
 		[ -x "$top_builddir/fcgi/board-$_r" ] ||
@@ -260,8 +260,8 @@ it_private_stack() {
 	unset MONGODB_URI SESSION_SECRET_NAME BOARD_TRUSTED_PROXIES
 	RUN=$IT_TMP/run
 	stack_start_redis "$IT_TMP/redis" || bail "redis-server did not start"
-	stack_start_responders "$top_builddir" "$RUN" "$_workers" ||
-		bail "responders did not start: $(tail -3 "$RUN/responders.log")"
+	stack_start_responders "$top_builddir" "$RUN" "$_workers" || bail \
+		"responders did not start: $(tail -3 "$RUN/responders.log")"
 }
 
 _it_private_stack_stop() {
