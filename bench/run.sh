@@ -20,9 +20,9 @@
 # after the runs. Local mode adds a login whose stored hash is bcrypt at
 # cost 10 (the Node auth service's; board-login restarted with
 # BOARD_PASSWORD_HASH=bcrypt so it stays bcrypt) and board-admin copy of
-# the store the runs filled, in posts per second. A Markdown report is printed at the end and saved with
-# wrk's raw output under $BENCH_RESULTS (default bench/results/, ignored
-# by git).
+# the store the runs filled, in posts per second. A Markdown report is
+# printed at the end and saved with wrk's raw output under $BENCH_RESULTS
+# (default bench/results/, ignored by git).
 #
 # Settings (environment): BENCH_DURATION seconds per figure (10),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_WORKERS processes per
@@ -232,15 +232,14 @@ cpu_sample() {
 	# shellcheck disable=SC2086
 	echo "$(ticks $fr) $(ticks $resp) $(ticks $REDIS_PID) $(ticks ${MONGO_PID:-})"
 }
+# want FIGURE: FIGURE is in BENCH_ONLY, or BENCH_ONLY is unset.
+want() { case " ${only:-$1} " in *" $1 "*) return 0 ;; esac; return 1; }
 # bench_run NAME LUA URL [wrk options...]
 bench_run() {
 	local name=$1 lua=$2 url=$3 line
 	shift 3
 	rps[$name]=- p50[$name]=- p99[$name]=- bad[$name]=0 errs[$name]=0
-	case " ${only:-${name%-[12]}} " in
-	*" ${name%-[12]} "*) ;;
-	*) return 0 ;;
-	esac
+	want "${name%-[12]}" || return 0
 	echo "bench: $name ($duration s, $threads threads, $conns connections)"
 	sleep 1	# let the previous run's connections close
 	local before after
@@ -289,18 +288,13 @@ bench_run login login.lua "$base"
 # login rehashes the user's Argon2id hash to bcrypt, and every later one
 # verifies bcrypt (the configured scheme and cost: no rehash), as logins
 # of the Node services' users do while both run side by side.
-want() { case " ${only:-$1} " in *" $1 "*) return 0 ;; esac; return 1; }
 if [ $local_mode = 1 ] && want login-bcrypt; then
 	set -- $board_pids	# signup login posts (stack_start_responders)
 	kill -TERM "$2"
 	stack_wait "board-login to stop" 10 sh -c "! kill -0 $2"
-	rm -f "$run/login.sock"
-	BOARD_PASSWORD_HASH=bcrypt BOARD_BCRYPT_COST=10 spawn-fcgi -n \
-		-s "$run/login.sock" -M 0660 -- /usr/bin/multiwatch \
-		-f "$workers" -s TERM -- "$build/fcgi/board-login" \
-		2>>"$run/responders.log" &
-	_stack_track $!
-	board_pids="$1 $! $3"
+	BOARD_PASSWORD_HASH=bcrypt BOARD_BCRYPT_COST=10 \
+		stack_start_responder login
+	board_pids="$1 $RESPONDER_PID $3"
 	stack_wait "board-login socket" 10 test -S "$run/login.sock"
 	stack_wait "a bcrypt login" 10 sh -c "curl -sf -o /dev/null \
 		-H 'Content-Type: application/json' --data-binary \

@@ -59,31 +59,41 @@ stack_start_redis() {
 # each under spawn-fcgi + multiwatch on RUNDIR/<name>.sock. The environment
 # (REDIS_URL, BOARD_DB, ...) is theirs; their drain file is BOARD_DRAIN_FILE,
 # else RUNDIR/drain, removed first (a starting host is not draining). Sets
-# RESPONDER_PIDS (multiwatch), STACK_BUILD and STACK_DRAIN_FILE.
+# RESPONDER_PIDS (multiwatch), STACK_BUILD, STACK_RUN, STACK_WORKERS and
+# STACK_DRAIN_FILE.
+stack_start_responders() {
+	STACK_BUILD=$1 STACK_RUN=$2 STACK_WORKERS=${3:-2}
+	mkdir -p "$STACK_RUN"
+	RESPONDER_PIDS=""
+	STACK_DRAIN_FILE=${BOARD_DRAIN_FILE:-$STACK_RUN/drain}
+	rm -f "$STACK_DRAIN_FILE"
+	for _r in signup login posts; do
+		stack_start_responder "$_r"
+		RESPONDER_PIDS="$RESPONDER_PIDS $RESPONDER_PID"
+	done
+	for _r in signup login posts; do
+		stack_wait "board-$_r socket" 10 \
+			test -S "$STACK_RUN/$_r.sock" || return 1
+	done
+}
+
+# stack_start_responder NAME: one responder (signup, login or posts) as
+# stack_start_responders starts it, in its folder with its workers, e.g.
+# again with other settings after the caller stopped the first one. Sets
+# RESPONDER_PID (multiwatch); the caller waits for the socket.
 #
 # multiwatch -t 1000: a worker that exits within 1 s of its start counts as
 # a failed start (4 in a row and multiwatch gives up on it). The default,
 # 10 s, counted workers replaced by reloads less than 10 s apart too, and
 # the fifth such reload left the responder without workers.
-stack_start_responders() {
-	_build=$1 _run=$2 _workers=${3:-2}
-	mkdir -p "$_run"
-	RESPONDER_PIDS=""
-	STACK_BUILD=$_build
-	STACK_DRAIN_FILE=${BOARD_DRAIN_FILE:-$_run/drain}
-	rm -f "$STACK_DRAIN_FILE"
-	for _r in signup login posts; do
-		rm -f "$_run/$_r.sock"
-		BOARD_DRAIN_FILE=$STACK_DRAIN_FILE \
-		spawn-fcgi -n -s "$_run/$_r.sock" -M 0660 -- \
-			/usr/bin/multiwatch -f "$_workers" -t 1000 -s TERM -- \
-			"$_build/fcgi/board-$_r" 2>>"$_run/responders.log" &
-		RESPONDER_PIDS="$RESPONDER_PIDS $!"
-		_stack_track $!
-	done
-	for _r in signup login posts; do
-		stack_wait "board-$_r socket" 10 test -S "$_run/$_r.sock" || return 1
-	done
+stack_start_responder() {
+	rm -f "$STACK_RUN/$1.sock"
+	BOARD_DRAIN_FILE=$STACK_DRAIN_FILE \
+	spawn-fcgi -n -s "$STACK_RUN/$1.sock" -M 0660 -- \
+		/usr/bin/multiwatch -f "$STACK_WORKERS" -t 1000 -s TERM -- \
+		"$STACK_BUILD/fcgi/board-$1" 2>>"$STACK_RUN/responders.log" &
+	RESPONDER_PID=$!
+	_stack_track $RESPONDER_PID
 }
 
 # stack_start_front lighttpd|nginx SRCDIR RUNDIR PORT [ADDR]: the front
@@ -91,11 +101,12 @@ stack_start_responders() {
 # production paths. Sets FRONT_PID and FRONT_KIND.
 stack_start_front() {
 	_front=$1 _src=$2 _run=$3 _port=$4 _addr=${5:-127.0.0.1}
+	_errors=$_src/etc/lighttpd/errors/	# both fronts' JSON errors
 	case $_front in
 	lighttpd)
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
-			-e "s|/usr/share/board/errors/|$_src/etc/lighttpd/errors/|g" \
+			-e "s|/usr/share/board/errors/|$_errors|g" \
 			-e "s|^server.port = 80\$|server.port = $_port|" \
 			-e "s|^server.bind = .*|server.bind = \"$_addr\"|" \
 			-e '/^server.username/d' -e '/^server.groupname/d' \
@@ -108,6 +119,7 @@ stack_start_front() {
 		mkdir -p "$_run/nginx-tmp"
 		sed -e "s|/run/board/|$_run/|g" \
 			-e "s|/usr/share/board/www|$_src/www|g" \
+			-e "s|/usr/share/board/errors/|$_errors|g" \
 			-e "s|/etc/nginx/board-fastcgi-params|$_src/etc/nginx/board-fastcgi-params|g" \
 			-e "s|listen 80;|listen $_addr:$_port;|" \
 			-e "/listen \[::\]:80;/d" \
@@ -193,13 +205,12 @@ stack_stop_gracefully() {
 	stack_stop
 }
 
-# stack_stop: TERM everything started, newest first, then KILL stragglers.
-stack_stop() {
-	_rev=""
-	for _p in $STACK_PIDS; do _rev="$_p $_rev"; done
-	for _p in $_rev; do kill -TERM "$_p" 2>/dev/null || :; done
+# stack_stop_pids PID...: TERM them, KILL what is left after 5 s, and
+# forget them (STACK_PIDS keeps the others).
+stack_stop_pids() {
+	for _p in "$@"; do kill -TERM "$_p" 2>/dev/null || :; done
 	_i=0
-	for _p in $_rev; do
+	for _p in "$@"; do
 		while kill -0 "$_p" 2>/dev/null && [ $_i -lt 50 ]; do
 			sleep 0.1
 			_i=$((_i + 1))
@@ -207,5 +218,17 @@ stack_stop() {
 		kill -KILL "$_p" 2>/dev/null || :
 		wait "$_p" 2>/dev/null || :
 	done
-	STACK_PIDS=""
+	_keep=""
+	for _p in $STACK_PIDS; do
+		case " $* " in *" $_p "*) ;; *) _keep="$_keep $_p" ;; esac
+	done
+	STACK_PIDS=$_keep
+}
+
+# stack_stop: TERM everything started, newest first, then KILL stragglers.
+stack_stop() {
+	_rev=""
+	for _p in $STACK_PIDS; do _rev="$_p $_rev"; done
+	# shellcheck disable=SC2086
+	stack_stop_pids $_rev
 }

@@ -29,44 +29,10 @@ set -u
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 top_builddir=${BOARD_BUILD_DIR:-${top_builddir:-$top_srcdir}}
 top_builddir=$(cd "$top_builddir" && pwd)
-PATH=$PATH:/usr/sbin:/sbin
-
-for p in redis-server redis-cli curl jq spawn-fcgi multiwatch node lighttpd \
-    nginx pgrep; do
-	if ! command -v "$p" >/dev/null 2>&1; then
-		echo "Bail out! $p is not installed (script/bootstrap installs it)"
-		exit 1
-	fi
-done
-for r in signup login posts; do
-	[ -x "$top_builddir/fcgi/board-$r" ] ||
-		{ echo "Bail out! $top_builddir/fcgi/board-$r not built"; exit 1; }
-done
-
-IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-abuse.XXXXXX")
 . "$top_srcdir/tests/it/lib.sh"
-. "$top_srcdir/script/stack.sh"
+it_private_stack abuse 2 redis-server redis-cli curl jq spawn-fcgi multiwatch \
+    node lighttpd nginx pgrep
 CLIENT=$top_srcdir/tests/it/abuse-client.js
-
-OWN_PIDS=
-cleanup() {
-	for p in $OWN_PIDS; do kill -KILL "$p" 2>/dev/null; done
-	for p in $OWN_PIDS; do wait "$p" 2>/dev/null; done
-	stack_stop
-	it_finish_tmp
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-it_test_env
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-unset MONGODB_URI SESSION_SECRET_NAME BOARD_TRUSTED_PROXIES
-
-RUN=$IT_TMP/run
-stack_start_redis "$IT_TMP/redis" || bail "redis-server did not start"
-stack_start_responders "$top_builddir" "$RUN" 2 ||
-	bail "responders did not start: $(tail -3 "$RUN/responders.log")"
 PORT_lighttpd=$(stack_free_port)
 stack_start_front lighttpd "$top_srcdir" "$RUN" "$PORT_lighttpd" ||
 	bail "lighttpd did not start: $(tail -3 "$RUN/front-error.log")"

@@ -11,7 +11,10 @@
 # must have the expected status and error code, Content-Type
 # application/json; charset=utf-8, Cache-Control: no-store and nosniff, and
 # a body {"error": ..., "message": ...}; a client that stalls gets no
-# answer at all (never an HTML page).
+# answer at all (never an HTML page). The responders' own answers pass
+# through both untouched: the v1.1 routes /api/auth/password and
+# /api/auth/logout-all reach board-login, HEAD included, and a draining
+# host's health check stays its 503 {"status":"draining"}.
 #
 # The exceptions, each asserted as it is (SECURITY.md, doc/API.md):
 #   - lighttpd 1.4.69 cannot change the status of its own error answers
@@ -31,44 +34,10 @@ set -u
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 top_builddir=${BOARD_BUILD_DIR:-${top_builddir:-$top_srcdir}}
 top_builddir=$(cd "$top_builddir" && pwd)
-PATH=$PATH:/usr/sbin:/sbin
-
-for p in redis-server redis-cli curl jq spawn-fcgi multiwatch node lighttpd \
-    nginx; do
-	if ! command -v "$p" >/dev/null 2>&1; then
-		echo "Bail out! $p is not installed (script/bootstrap installs it)"
-		exit 1
-	fi
-done
-for r in signup login posts; do
-	[ -x "$top_builddir/fcgi/board-$r" ] ||
-		{ echo "Bail out! $top_builddir/fcgi/board-$r not built"; exit 1; }
-done
-
-IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-errors.XXXXXX")
 . "$top_srcdir/tests/it/lib.sh"
-. "$top_srcdir/script/stack.sh"
+it_private_stack errors 1 redis-server redis-cli curl jq spawn-fcgi multiwatch \
+    node lighttpd nginx
 CLIENT=$top_srcdir/tests/it/errors-client.js
-
-OWN_PIDS=
-cleanup() {
-	for p in $OWN_PIDS; do kill -TERM "$p" 2>/dev/null; done
-	for p in $OWN_PIDS; do wait "$p" 2>/dev/null; done
-	stack_stop
-	it_finish_tmp
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-it_test_env
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-unset MONGODB_URI SESSION_SECRET_NAME BOARD_TRUSTED_PROXIES
-
-RUN=$IT_TMP/run
-stack_start_redis "$IT_TMP/redis" || bail "redis-server did not start"
-stack_start_responders "$top_builddir" "$RUN" 1 ||
-	bail "responders did not start: $(tail -3 "$RUN/responders.log")"
 FRONTS="lighttpd nginx"
 # Each front reaches the responders through its own folder of symbolic
 # links, so that a case can point one route at a fake responder.
@@ -142,6 +111,12 @@ both() {
 	expect nginx "$_n" "$_x" "$_d"
 }
 rep() { head -c "$2" /dev/zero | tr '\0' "$1"; }
+# status_type_body NAME FRONT [JQ]: "STATUS|Content-Type|body" of the
+# answer (JQ: what of the body, default all of it).
+status_type_body() {
+	_q="[.status, .headers[\"content-type\"], (${3:-.body})]"
+	jq -r "$_q | join(\"|\")" "$IT_TMP/$1-$2.ans"
+}
 H='Host: 127.0.0.1\r\nConnection: close\r\n'
 
 ###########################################################################
@@ -294,6 +269,42 @@ for f in $FRONTS; do
 	is "$(jq -r '"\(.status) \(.headers["content-type"] | split(";")[0])"' "$IT_TMP/page-$f.ans")" \
 	    "200 text/html" "$f: GET /: 200 HTML"
 done
+
+###########################################################################
+diag "the responders' own answers pass through as they are"
+# The routes API.md v1.1 added reach board-login through both configs:
+# without a session it answers 401 unauthorized, where board-posts (the
+# fallback route) would say 404 not_found. HEAD gets the status and JSON
+# type without a body.
+for r in password logout-all; do
+	mkreq "$r" 'POST /api/auth/%s HTTP/1.1\r\n'"$H"'Content-Type:'\
+' application/json\r\nContent-Length: 2\r\n\r\n{}' "$r"
+	both "$r" "POST /api/auth/$r without a session (board-login)" \
+	    "401 unauthorized" "401 unauthorized"
+	mkreq "head-$r" 'HEAD /api/auth/%s HTTP/1.1\r\n'"$H"'\r\n' "$r"
+	for f in $FRONTS; do
+		ask "$f" "head-$r"
+		is "$(status_type_body "head-$r" "$f")" \
+		    "405|application/json; charset=utf-8|" \
+		    "$f: HEAD /api/auth/$r: 405, JSON type, no body"
+	done
+done
+# A draining host's health check: 503 {"status":"draining"}, as JSON, not
+# replaced by the fronts' own 503 page; HEAD the same without a body.
+touch "$STACK_DRAIN_FILE"
+mkreq health 'GET /api/health HTTP/1.1\r\n'"$H"'\r\n'
+mkreq headhealth 'HEAD /api/health HTTP/1.1\r\n'"$H"'\r\n'
+for f in $FRONTS; do
+	ask "$f" health
+	is "$(status_type_body health "$f" '.body | fromjson? | .status')" \
+	    "503|application/json; charset=utf-8|draining" \
+	    "$f: GET /api/health while draining: 503 JSON draining"
+	ask "$f" headhealth
+	is "$(status_type_body headhealth "$f")" \
+	    "503|application/json; charset=utf-8|" \
+	    "$f: HEAD /api/health while draining: 503, JSON type, no body"
+done
+rm -f "$STACK_DRAIN_FILE"
 
 ###########################################################################
 diag "responders down, dead or stuck"

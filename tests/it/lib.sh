@@ -22,6 +22,15 @@
 #	it_finish_tmp		after the stack is stopped: on failure (or with
 #				BOARD_IT_KEEP) shows the last log lines, then
 #				removes $IT_TMP unless BOARD_IT_KEEP is set
+#	it_private_stack NAME WORKERS CMD...
+#		the start of a test against its own stack: bails out
+#		unless every CMD is installed and the responders are
+#		built; makes IT_TMP (board-NAME.XXXXXX), sources
+#		script/stack.sh, stops on exit the PIDs in OWN_PIDS (the
+#		test's own helpers), then the stack, then it_finish_tmp;
+#		exports it_test_env's settings (no MongoDB, AWS secret or
+#		trusted proxies) and starts a private Redis and the three
+#		responders, WORKERS each, in RUN=$IT_TMP/run
 #
 # For the scripts that run a stack of their own (with script/stack.sh):
 #	it_need CMD...		skips the whole script unless every CMD is
@@ -272,13 +281,19 @@ it_need_responders() {
 	done
 }
 
-it_stack() {
+# it_backend DIR WORKERS: a private Redis in DIR/redis and the three
+# responders, WORKERS each, in RUN=DIR/run (it_stack and it_private_stack).
+it_backend() {
 	REDIS_DIR=$1/redis
 	RSOCK=$REDIS_DIR/redis.sock
 	RUN=$1/run
 	stack_start_redis "$REDIS_DIR" || bail "redis-server did not start"
-	stack_start_responders "$top_builddir" "$RUN" "$3" ||
+	stack_start_responders "$top_builddir" "$RUN" "$2" ||
 		bail "responders did not start: $(tail -3 "$RUN/responders.log")"
+}
+
+it_stack() {
+	it_backend "$1" "$3"
 	PORT=$(stack_free_port)
 	stack_start_front "$2" "$top_srcdir" "$RUN" "$PORT" ||
 		bail "$2 did not start: $(tail -3 "$RUN/front-error.log" \
@@ -357,4 +372,35 @@ it_summary() {
 		"no 5xx but 503, no dropped connection, in $REQ_N requests"
 	is "$(grep '^unexpected 503' "$_v" 2>/dev/null)" "" \
 		"no 503 but the deliberate ones"
+}
+
+it_private_stack() {
+	_name=$1 _workers=$2
+	shift 2
+	PATH=$PATH:/usr/sbin:/sbin
+	for _p in "$@"; do
+		command -v "$_p" >/dev/null 2>&1 || bail "$_p is not" \
+			"installed (script/bootstrap installs it)"
+	done
+	for _r in signup login posts; do
+		[ -x "$top_builddir/fcgi/board-$_r" ] ||
+			bail "$top_builddir/fcgi/board-$_r not built"
+	done
+	IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/board-$_name.XXXXXX")
+	. "$top_srcdir/script/stack.sh"
+	OWN_PIDS=
+	trap _it_private_stack_stop EXIT
+	trap 'exit 1' INT TERM HUP
+	it_test_env
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+	unset MONGODB_URI SESSION_SECRET_NAME BOARD_TRUSTED_PROXIES
+	it_backend "$IT_TMP" "$_workers"
+}
+
+_it_private_stack_stop() {
+	for _p in $OWN_PIDS; do kill -KILL "$_p" 2>/dev/null; done
+	for _p in $OWN_PIDS; do wait "$_p" 2>/dev/null; done
+	stack_stop
+	it_finish_tmp
 }

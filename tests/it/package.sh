@@ -145,21 +145,8 @@ responders_start() {
 # responders_stop: what systemctl stop does to them (SIGTERM to multiwatch,
 # which stops its workers; SIGKILL after 5 s), by PID.
 responders_stop() {
-	local keep="" i p
-	for p in $STACK_PIDS; do
-		case " $RESP_PIDS " in *" $p "*) ;; *) keep="$keep $p" ;; esac
-	done
-	for p in $RESP_PIDS; do kill -TERM "$p" 2>/dev/null || :; done
-	for p in $RESP_PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null || :
-		wait "$p" 2>/dev/null || :
-	done
-	STACK_PIDS=$keep
+	# shellcheck disable=SC2086
+	stack_stop_pids $RESP_PIDS
 	RESP_PIDS=""
 }
 
