@@ -293,6 +293,7 @@ test_request(void)
 	write_secrets(path, "first secret\n");
 	free(c.secret_file);
 	c.secret_file = xstrdup(path);
+	free(c.redis_url);
 	c.redis_url = xasprintf("unix:%s", sock);
 	session_init(&s);
 	session_init(&got);

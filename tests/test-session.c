@@ -58,6 +58,7 @@ test_defaults(void)
 	    "no REDIS_URL: the default");
 	is_int(session_store_ttl(ss), 86400, "default TTL one day");
 	session_store_free(ss);
+	free(c.redis_url);
 	c.redis_url = xstrdup("redis://:topsecretpw@host:bad");
 	is_int(session_store_new(&c, &ss, &errmsg), BOARD_EINVAL,
 	    "a bad REDIS_URL stops the store");
