@@ -537,6 +537,10 @@ outcomes() {	# outcomes STATS PHASE: the failures by outcome
 	jq -r --arg p "$2" '(.[$p].outcomes // {}) | to_entries |
 	    map(select(.key | test("^20[01]$") | not)) | map("\(.key) x\(.value)") | join(", ")' "$1"
 }
+failed_in() {	# failed_in STATS PHASE: its first failed requests
+	jq -r --arg p "$2" '[._failures[] | select(.phase == $p) |
+	    "\(.op) \(.outcome) from \(.host // "?") at \(.t) s"][:4] | join(", ")' "$1"
+}
 total=0
 for l in "load HAProxy $nclients $lb" "nload nginx $nnclients $nlb"; do
 	set -- $l
@@ -552,8 +556,12 @@ for l in "load HAProxy $nclients $lb" "nload nginx $nnclients $nlb"; do
 	done
 	for p in steady down back rolling rotation redis-after; do
 		set -- $(fig "$stats" "$p")
+		# A failure names its outcomes and first requests in the
+		# test line itself, where a CI summary shows it.
+		why=""
+		[ "$2" -ne 0 ] && why=" [$(outcomes "$stats" "$p"): $(failed_in "$stats" "$p")]"
 		[ "$1" -gt 0 ] && [ "$2" -eq 0 ]
-		ok $? "$name, $p: $2 of $1 requests failed (none allowed)"
+		ok $? "$name, $p: $2 of $1 requests failed (none allowed)$why"
 	done
 	set -- $(fig "$stats" kill)
 	[ "$2" -le "$n" ]
