@@ -84,8 +84,16 @@ void
 fixture_redis_stop(pid_t *pid)
 {
 	if (*pid > 0) {
+		int i = 0;
+
+		/* SIGTERM, up to 5 s for Redis to exit, then SIGKILL. */
 		kill(*pid, SIGTERM);
-		waitpid(*pid, NULL, 0);
+		while (waitpid(*pid, NULL, WNOHANG) == 0 && ++i < 500)
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		if (i == 500) {
+			kill(*pid, SIGKILL);
+			waitpid(*pid, NULL, 0);
+		}
 	}
 	*pid = -1;
 }
