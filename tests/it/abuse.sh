@@ -119,7 +119,9 @@ probe_stop() {
 	_n=$(wc -l <"$IT_TMP/probe.$1")
 	_bad=$(awk -v b="$2" '$2 != 200 || $3 > b' "$IT_TMP/probe.$1" | wc -l)
 	_max=$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$IT_TMP/probe.$1")
-	ok $(test "$_n" -ge 10 && test "$_bad" -eq 0; echo $?) \
+	# At least one round through both fronts (4 requests): on a loaded
+	# machine a 2 s window has held as few as 9.
+	ok $(test "$_n" -ge 4 && test "$_bad" -eq 0; echo $?) \
 	    "$3: other clients were served meanwhile: $_n requests through both fronts, $_bad not 200 within $2 s (slowest $_max s)"
 }
 

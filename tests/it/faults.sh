@@ -583,17 +583,17 @@ sleep 1.5
 # connect timeout (a server check and the one retry SDAM gives a server
 # that was known: 2 s) and no retried reads or writes. So each request
 # ends within the 2 s timeout, its first one included (it used to take up
-# to 3 x 2 s: the read, its retry's check, that check's retry); 3 s allows
-# for a loaded machine.
+# to 3 x 2 s: the read, its retry's check, that check's retry); 4 s allows
+# for a loaded machine and still fails the old 6 s.
 EXPECT_503=1
 kill -STOP "$MONGO_PID"
 ledger_post "$LEDGER/manual.tsv" "mongo-hung-post"
 is "$LSTATUS $LERROR" "503 unavailable" "MongoDB hung (SIGSTOP): POST /api/posts: 503 unavailable"
-ok $(lt "$LTIME" 3; echo $?) "... within 1.5 x the 2 s store timeout (took $LTIME s)"
+ok $(lt "$LTIME" 4; echo $?) "... within 2 x the 2 s store timeout (took $LTIME s)"
 t1=$(now)
 req GET "/api/posts?limit=1"
 is "$STATUS $(jf .error)" "503 unavailable" "MongoDB hung: GET /api/posts: 503 unavailable"
-ok $(lt "$(elapsed "$t1")" 3; echo $?) "... within 1.5 x the store timeout (took $(elapsed "$t1") s)"
+ok $(lt "$(elapsed "$t1")" 4; echo $?) "... within 2 x the store timeout (took $(elapsed "$t1") s)"
 sleep 6.5	# every worker has met the hung server by now
 worst=0
 for i in 1 2 3 4 5 6; do
