@@ -956,8 +956,7 @@ cmd_check(int argc, char **argv)
 	    c.password_hash, cost.ops, cost.mem / 1024, cost.bcrypt_cost,
 	    password_login_floor_ns(&cost) / 1e6);
 
-	shown = redis_shown(c.redis_url != NULL ? c.redis_url :
-	    "redis://127.0.0.1:6379");
+	shown = redis_shown(c.redis_url);	/* conf.c's default if unset */
 	if (session_store_new(&c, &ss, &err) != BOARD_OK) {
 		printf("sessions: %s: FAILED: %s\n", shown, err);
 		failed++;
