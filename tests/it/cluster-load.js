@@ -112,9 +112,11 @@ async function client(i) {
 	// Each client its own address, as real users behind the balancer
 	// are: login throttling counts attempts per client address before
 	// checking the password, so eight clients logging in at once from one
-	// address would look like a burst of guesses from it.
+	// address would look like a burst of guesses from it. Not 127.0.7.x:
+	// cluster.sh trusts that range as a proxy, and a request whose every
+	// hop is trusted counts as the balancer's own address.
 	const agent = new http.Agent({ keepAlive: true, maxSockets: 1,
-		localAddress: `127.0.7.${i + 1}` });
+		localAddress: `127.0.8.${i + 1}` });
 	const user = `load${i}x${process.pid}`;
 	const creds = { username: user, password: `pw-${user}-long` };
 	const mine = [];
