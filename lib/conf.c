@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "log.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -272,13 +273,9 @@ read_file(struct conf *c, const char *path, bool must_exist, char **errmsg)
 static enum board_err
 check(struct conf *c, char **errmsg)
 {
-	static const char *levels[] = { "err", "warn", "info", "debug" };
-	bool found = false;
+	enum log_level level;
 
-	for (size_t i = 0; i < 4; i++)
-		if (strcmp(c->log_level, levels[i]) == 0)
-			found = true;
-	if (!found) {
+	if (!log_level_parse(c->log_level, &level)) {
 		*errmsg = xasprintf("log_level (BOARD_LOG_LEVEL) must be err, "
 		    "warn, info or debug");
 		return BOARD_EINVAL;

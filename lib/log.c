@@ -11,6 +11,21 @@
 static const char *log_prog = "board";
 static enum log_level log_max = LOG_INFO;
 
+bool
+log_level_parse(const char *name, enum log_level *out)
+{
+	static const struct { const char *name; enum log_level level; }
+	    levels[] = { { "err", LOG_ERR }, { "warn", LOG_WARN },
+	    { "info", LOG_INFO }, { "debug", LOG_DEBUG } };
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(name, levels[i].name) == 0) {
+			*out = levels[i].level;
+			return true;
+		}
+	return false;
+}
+
 void
 log_init(const char *prog, enum log_level max)
 {

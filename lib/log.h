@@ -12,6 +12,9 @@
  */
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 
+/* *out = the level named "err", "warn", "info" or "debug"; else false. */
+bool log_level_parse(const char *name, enum log_level *out);
+
 /* Names the program in every line and sets the most verbose level shown. */
 void log_init(const char *prog, enum log_level max);
 

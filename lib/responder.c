@@ -18,9 +18,7 @@ enum board_err
 board_open(struct board *b, const char *name, char **errmsg)
 {
 	enum board_err rc;
-	static const struct { const char *name; enum log_level level; }
-	    levels[] = { { "err", LOG_ERR }, { "warn", LOG_WARN },
-	    { "info", LOG_INFO }, { "debug", LOG_DEBUG } };
+	enum log_level level = LOG_INFO;
 
 	memset(b, 0, sizeof(*b));
 	b->name = name;
@@ -28,9 +26,8 @@ board_open(struct board *b, const char *name, char **errmsg)
 	rc = conf_load(&b->conf, NULL, errmsg);
 	if (rc != BOARD_OK)
 		return rc;
-	for (size_t i = 0; i < 4; i++)
-		if (strcmp(b->conf.log_level, levels[i].name) == 0)
-			log_init(name, levels[i].level);
+	(void)log_level_parse(b->conf.log_level, &level);	/* conf checked it */
+	log_init(name, level);
 	/*
 	 * Argon2's buffer (19 MiB by default) is freed after every hash; a
 	 * fixed mmap threshold keeps glibc from raising it dynamically and

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "tap.h"
 
 #ifndef LOCALSTATEDIR
@@ -492,6 +493,26 @@ test_example(void)
 	buf_cleanup(&text);
 }
 
+/* The names log_level accepts, and the levels responders log at. */
+static void
+test_log_levels(void)
+{
+	static const struct { const char *name; int level; } t[] = {
+		{ "err", LOG_ERR }, { "warn", LOG_WARN }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG }, { "WARN", -1 }, { "verbose", -1 },
+		{ "", -1 }, { "info ", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		enum log_level l = LOG_ERR;
+		bool known = log_level_parse(t[i].name, &l);
+
+		ok(t[i].level < 0 ? !known : known && (int)l == t[i].level,
+		    "log level \"%s\": %s", t[i].name,
+		    t[i].level < 0 ? "refused" : "known");
+	}
+}
+
 int
 main(void)
 {
@@ -506,6 +527,7 @@ main(void)
 	test_bools();
 	test_env();
 	test_example();
+	test_log_levels();
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
