@@ -742,16 +742,25 @@ sq_insert_step(struct sq_store *s, sqlite3_stmt *st, const char *what)
 	}
 }
 
+/* The rows of one kind a batch insert takes (users, posts). */
+struct sq_row_kind {
+	enum sq_stmt stmt;
+	const char *what;
+	size_t size;
+	bool (*valid)(const void *row);
+	/* SQLITE_OK, or the failing bind's SQLite error. */
+	int (*bind)(sqlite3_stmt *st, const void *row);
+};
+
 /*
  * A batch is one transaction: one sync for all of it (synchronous=FULL
  * would otherwise sync each row), and a row that breaks a constraint
  * fails alone without ending the transaction.
  */
 static enum board_err
-sq_user_insert(void *impl, const struct user *v, size_t n,
-    enum board_err *each)
+sq_insert_batch(struct sq_store *s, const struct sq_row_kind *k,
+    const void *v, size_t n, enum board_err *each)
 {
-	struct sq_store *s = impl;
 	sqlite3_stmt *st;
 	enum board_err rc;
 	int r;
@@ -759,72 +768,93 @@ sq_user_insert(void *impl, const struct user *v, size_t n,
 	if ((rc = sq_exec(s, "BEGIN IMMEDIATE")) != BOARD_OK)
 		return rc;
 	for (size_t i = 0; i < n && rc == BOARD_OK; i++) {
-		if (!store_id_is_valid(v[i].id) || v[i].username == NULL ||
-		    v[i].pwhash == NULL) {
+		const void *row = (const char *)v + i * k->size;
+
+		if (!k->valid(row)) {
 			each[i] = BOARD_EINVAL;
 			continue;
 		}
-		if ((st = sq_stmt(s, SQ_USER_INSERT)) == NULL) {
+		if ((st = sq_stmt(s, k->stmt)) == NULL) {
 			rc = BOARD_EUNAVAIL;
 			break;
 		}
-		if ((r = sq_bind_str(st, 1, v[i].id)) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 2, v[i].username)) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 3, v[i].pwhash)) != SQLITE_OK ||
-		    (r = sqlite3_bind_int64(st, 4, v[i].created_ms)) !=
-		    SQLITE_OK) {
-			each[i] = sq_bind_fail(st, r, "user_insert");
+		if ((r = k->bind(st, row)) != SQLITE_OK) {
+			each[i] = sq_bind_fail(st, r, k->what);
 			continue;
 		}
-		each[i] = sq_insert_step(s, st, "user_insert");
+		each[i] = sq_insert_step(s, st, k->what);
 		if (each[i] == BOARD_EUNAVAIL)
 			rc = BOARD_EUNAVAIL;
 	}
 	return sq_end(s, rc);
 }
 
+static bool
+sq_user_valid(const void *row)
+{
+	const struct user *u = row;
+
+	return store_id_is_valid(u->id) && u->username != NULL &&
+	    u->pwhash != NULL;
+}
+
+static int
+sq_user_bind(sqlite3_stmt *st, const void *row)
+{
+	const struct user *u = row;
+	int r;
+
+	if ((r = sq_bind_str(st, 1, u->id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, u->username)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 3, u->pwhash)) != SQLITE_OK)
+		return r;
+	return sqlite3_bind_int64(st, 4, u->created_ms);
+}
+
+static enum board_err
+sq_user_insert(void *impl, const struct user *v, size_t n,
+    enum board_err *each)
+{
+	static const struct sq_row_kind users = { SQ_USER_INSERT,
+	    "user_insert", sizeof(struct user), sq_user_valid, sq_user_bind };
+
+	return sq_insert_batch(impl, &users, v, n, each);
+}
+
+static bool
+sq_post_valid(const void *row)
+{
+	const struct post *p = row;
+
+	return store_id_is_valid(p->id) && store_id_is_valid(p->author_id) &&
+	    p->title != NULL && p->content != NULL;
+}
+
+static int
+sq_post_bind(sqlite3_stmt *st, const void *row)
+{
+	const struct post *p = row;
+	int r;
+
+	if ((r = sq_bind_str(st, 1, p->id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 2, p->author_id)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 3, p->author_name != NULL ?
+	    p->author_name : "")) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 4, p->title)) != SQLITE_OK ||
+	    (r = sq_bind_str(st, 5, p->content)) != SQLITE_OK ||
+	    (r = sqlite3_bind_int64(st, 6, p->created_ms)) != SQLITE_OK)
+		return r;
+	return sqlite3_bind_int64(st, 7, p->updated_ms);
+}
+
 static enum board_err
 sq_post_insert(void *impl, const struct post *v, size_t n,
     enum board_err *each)
 {
-	struct sq_store *s = impl;
-	sqlite3_stmt *st;
-	enum board_err rc;
-	int r;
+	static const struct sq_row_kind posts = { SQ_POST_INSERT,
+	    "post_insert", sizeof(struct post), sq_post_valid, sq_post_bind };
 
-	if ((rc = sq_exec(s, "BEGIN IMMEDIATE")) != BOARD_OK)
-		return rc;
-	for (size_t i = 0; i < n && rc == BOARD_OK; i++) {
-		const struct post *p = &v[i];
-
-		if (!store_id_is_valid(p->id) ||
-		    !store_id_is_valid(p->author_id) || p->title == NULL ||
-		    p->content == NULL) {
-			each[i] = BOARD_EINVAL;
-			continue;
-		}
-		if ((st = sq_stmt(s, SQ_POST_INSERT)) == NULL) {
-			rc = BOARD_EUNAVAIL;
-			break;
-		}
-		if ((r = sq_bind_str(st, 1, p->id)) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 2, p->author_id)) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 3, p->author_name != NULL ?
-		    p->author_name : "")) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 4, p->title)) != SQLITE_OK ||
-		    (r = sq_bind_str(st, 5, p->content)) != SQLITE_OK ||
-		    (r = sqlite3_bind_int64(st, 6, p->created_ms)) !=
-		    SQLITE_OK ||
-		    (r = sqlite3_bind_int64(st, 7, p->updated_ms)) !=
-		    SQLITE_OK) {
-			each[i] = sq_bind_fail(st, r, "post_insert");
-			continue;
-		}
-		each[i] = sq_insert_step(s, st, "post_insert");
-		if (each[i] == BOARD_EUNAVAIL)
-			rc = BOARD_EUNAVAIL;
-	}
-	return sq_end(s, rc);
+	return sq_insert_batch(impl, &posts, v, n, each);
 }
 
 /* Runs a one-id statement (the delete pair) to its end. */
