@@ -470,50 +470,24 @@ addr_is(struct board *b, const char *remote, const char *xff,
 	buf_cleanup(&rq.body);
 }
 
+/* board_open's list is BOARD_TRUSTED_PROXIES (test-http walks XFF). */
 static void
 test_client_addr(struct board *b)
 {
 	/* BOARD_TRUSTED_PROXIES="10.0.0.1 10.0.0.2,::1 192.0.2.0/28" */
-	addr_is(b, "203.0.113.5", NULL, "203.0.113.5", "no XFF");
 	addr_is(b, "203.0.113.5", "1.2.3.4", "203.0.113.5",
 	    "untrusted REMOTE_ADDR ignores XFF");
+	addr_is(b, "10.0.0.1", "1.2.3.4", "1.2.3.4", "a listed address");
+	addr_is(b, "10.0.0.2", "1.2.3.4", "1.2.3.4", "  and the next one");
+	addr_is(b, "::1", "1.2.3.4", "1.2.3.4", "  and ::1");
 	addr_is(b, "10.0.0.10", "1.2.3.4", "10.0.0.10",
-	    "a trusted address's prefix is not trusted");
-	addr_is(b, "10.0.0.1", NULL, "10.0.0.1", "trusted, no XFF");
-	addr_is(b, "10.0.0.1", "1.2.3.4", "1.2.3.4", "trusted takes XFF");
-	addr_is(b, "::1", " 1.2.3.4 ", "1.2.3.4",
-	    "trusted ::1, spaces trimmed");
-	addr_is(b, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4",
-	    "the right-most hop, not a forged left one");
-	addr_is(b, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4",
-	    "trusted hops skipped from the right");
-	addr_is(b, "10.0.0.1", "6.6.6.6,1.2.3.4,10.0.0.2,::1", "1.2.3.4",
-	    "several trusted hops, no spaces");
-	addr_is(b, "10.0.0.1", "10.0.0.1, 7.7.7.7", "7.7.7.7",
-	    "a forged trusted hop on the left does not help");
-	addr_is(b, "10.0.0.1", "1.2.3.4, , ", "1.2.3.4", "empty hops skipped");
-	addr_is(b, "10.0.0.1", "2001:db8::5", "2001:db8::5", "IPv6 hop");
+	    "a listed address's prefix is not trusted");
 	addr_is(b, "192.0.2.14", "1.2.3.4", "1.2.3.4",
 	    "inside a trusted range");
 	addr_is(b, "192.0.2.16", "1.2.3.4", "192.0.2.16",
 	    "just outside a trusted range");
 	addr_is(b, "192.0.2.3", "1.2.3.4, 192.0.2.9", "1.2.3.4",
 	    "trusted range hops skipped");
-	addr_is(b, NULL, "1.2.3.4", "unknown", "no REMOTE_ADDR");
-
-	struct buf x;
-	buf_init(&x);
-	for (int i = 0; i < 300; i++)
-		buf_putc(&x, 'a');
-	struct req rq;
-	req_init(&rq);
-	set(&rq.remote_addr, "10.0.0.1");
-	rq.forwarded_for = buf_steal(&x);
-	const char *got = http_client_addr(&rq, b->trusted);
-	ok(got != NULL && strlen(got) < 300 && strspn(got, "a") == strlen(got),
-	    "client addr: a 300-byte hop is cut, not overflowed");
-	req_reset(&rq);
-	buf_cleanup(&rq.body);
 }
 
 static void
