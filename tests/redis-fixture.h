@@ -17,7 +17,7 @@
 bool fixture_redis_start(const char *path, const char *const *args,
     pid_t *pid);
 
-/* Stops it (SIGTERM, then waits); *pid is -1 after. */
+/* Stops it (SIGTERM, at most 5 s, then SIGKILL); *pid is -1 after. */
 void fixture_redis_stop(pid_t *pid);
 
 /* One command on a new connection to path; NULL when it cannot connect. */

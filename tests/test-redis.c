@@ -14,50 +14,12 @@
 #include "redis-fixture.h"
 #include "redis.h"
 #include "tap.h"
+#include "test-util.h"
 
 static char tmpdir[] = "/tmp/test-redis.XXXXXX";
 static char sock[600];
 static pid_t redis_pid = -1;
-
-/* stderr into a file while a test provokes log lines. */
-static int saved_stderr = -1;
 static char logpath[700];
-
-static void
-log_capture(void)
-{
-	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	if (saved_stderr >= 0 && fd >= 0)
-		dup2(fd, STDERR_FILENO);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* What was logged since log_capture() (static, cut at 4 KiB). */
-static const char *
-log_captured(void)
-{
-	static char text[4096];
-	ssize_t n = 0;
-	int fd;
-
-	fflush(stderr);
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, STDERR_FILENO);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-	fd = open(logpath, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-	}
-	text[n > 0 ? n : 0] = '\0';
-	return text;
-}
 
 static void
 test_urls(void)
@@ -321,7 +283,7 @@ test_auth(void)
 		ok(0, "redis-server with requirepass on 127.0.0.1:%d", p);
 		return;
 	}
-	log_capture();
+	test_log_capture(logpath);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct redis *r = NULL;
 		char *errmsg = NULL;
@@ -337,7 +299,7 @@ test_auth(void)
 		redis_free(r);
 	}
 	{
-		const char *text = log_captured();
+		const char *text = test_log_captured();
 
 		ok(strstr(text, "wrongpw") == NULL && strstr(text, pw) == NULL,
 		    "the log never shows a password");
@@ -412,11 +374,11 @@ test_error_log(void)
 	snprintf(url, sizeof(url), "unix:%s", path);
 	is_int(redis_new(url, &r, &errmsg), BOARD_OK,
 	    "connection to a Redis without GET");
-	log_capture();
+	test_log_capture(logpath);
 	is_int(redis_command(r, NULL, "test", REDIS_EXEC_IDEMPOTENT,
 	    "GET sess:%s", sid), BOARD_EUNAVAIL,
 	    "GET: the error reply is unavailable");
-	text = log_captured();
+	text = test_log_captured();
 	ok(strstr(text, "unknown command") != NULL,
 	    "the log still names the error");
 	ok(strstr(text, sid) == NULL, "the log does not show the session id");

@@ -17,27 +17,9 @@
 #include "password.h"
 #include "secret.h"
 #include "tap.h"
+#include "test-util.h"
 
 static char tmpdir[] = "/tmp/test-secret.XXXXXX";
-
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		s = xmalloc((size_t)n + 1);
-		*len = fread(s, 1, (size_t)n, f);
-		s[*len] = '\0';
-	}
-	fclose(f);
-	return s;
-}
 
 static void
 write_file(const char *path, const char *text, mode_t mode)
@@ -78,19 +60,14 @@ hex_decode(const char *hex, unsigned char *out, size_t *len)
 static void
 test_vectors(void)
 {
-	const char *srcdir = getenv("srcdir");
 	char path[1024];
-	char *text;
-	size_t len = 0, good = 0, n = 0;
+	size_t good = 0, n = 0;
 	cJSON *doc, *v;
 
-	snprintf(path, sizeof(path), "%s/tests/data/express-vectors.json",
-	    srcdir != NULL ? srcdir : ".");
-	text = read_all(path, &len);
-	ok(text != NULL, "read %s", path);
-	if (text == NULL)
+	doc = test_express_vectors(path, sizeof(path));
+	ok(doc != NULL, "read %s", path);
+	if (doc == NULL)
 		return;
-	doc = cJSON_Parse(text);
 	cJSON_ArrayForEach(v, cJSON_GetObjectItem(doc, "vectors")) {
 		unsigned char key[256];
 		struct secret s = { key, 0 };
@@ -112,7 +89,6 @@ test_vectors(void)
 	ok(n >= 20, "%zu express vectors", n);
 	is_int(good, n, "secret_sign matches cookie-signature byte for byte");
 	cJSON_Delete(doc);
-	free(text);
 }
 
 static void
@@ -164,7 +140,7 @@ test_file(void)
 		st.st_mode = 0;
 	ok((st.st_mode & 07777) == 0600,
 	    "made with mode 0600 (%04o)", (unsigned)(st.st_mode & 07777));
-	text = read_all(path, &len);
+	text = test_read_file(path, &len);
 	is_int(len, 65, "64 hex characters and a newline");
 	for (size_t i = 0; text != NULL && i < 64; i++)
 		if (strchr("0123456789abcdef", text[i]) == NULL)
@@ -217,45 +193,7 @@ test_file(void)
 	unlink(other);
 }
 
-/* stderr into a file while a test provokes log lines. */
-static int saved_stderr = -1;
 static char logpath[600];
-
-static void
-log_capture(void)
-{
-	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	if (saved_stderr >= 0 && fd >= 0)
-		dup2(fd, STDERR_FILENO);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* What was logged since log_capture() (static, cut at 4 KiB). */
-static const char *
-log_captured(void)
-{
-	static char text[4096];
-	ssize_t n = 0;
-	int fd;
-
-	fflush(stderr);
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, STDERR_FILENO);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-	fd = open(logpath, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-	}
-	text[n > 0 ? n : 0] = '\0';
-	return text;
-}
 
 /* Loads path; BOARD_EINVAL expected, with a message naming the file. */
 static void
@@ -352,9 +290,9 @@ test_file_strict(void)
 
 	write_file(path, "0123456789abcdef0123456789abcde\n"
 	    "0123456789abcdef0123456789abcdef\n", 0600);
-	log_capture();
+	test_log_capture(logpath);
 	rc = secret_file_load(path, false, &s, &errmsg);
-	logged = log_captured();
+	logged = test_log_captured();
 	ok(rc == BOARD_OK && s.n == 2, "a file with a 31-byte key loads");
 	ok(strstr(logged, "shorter than 32 bytes") != NULL &&
 	    strstr(logged, path) != NULL, "  and warns: %s", logged);
@@ -363,9 +301,9 @@ test_file_strict(void)
 	secrets_cleanup(&s);
 
 	write_file(path, "0123456789abcdef0123456789abcdef\n", 0600);
-	log_capture();
+	test_log_capture(logpath);
 	rc = secret_file_load(path, false, &s, &errmsg);
-	logged = log_captured();
+	logged = test_log_captured();
 	ok(rc == BOARD_OK && logged[0] == '\0',
 	    "a 32-byte key loads without a warning");
 	secrets_cleanup(&s);

@@ -19,31 +19,12 @@
 #include "secret.h"
 #include "session.h"
 #include "tap.h"
+#include "test-util.h"
 
 static char tmpdir[] = "/tmp/test-session.XXXXXX";
 static char sock[600];
 static pid_t redis_pid = -1;
 static cJSON *vectors;
-
-static char *
-read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-	size_t len;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		s = xmalloc((size_t)n + 1);
-		len = fread(s, 1, (size_t)n, f);
-		s[len] = '\0';
-	}
-	fclose(f);
-	return s;
-}
 
 static void
 test_defaults(void)
@@ -593,16 +574,9 @@ test_dead(void)
 int
 main(void)
 {
-	const char *srcdir = getenv("srcdir");
 	char path[1024], cmd[700];
-	char *text;
 
-	snprintf(path, sizeof(path), "%s/tests/data/express-vectors.json",
-	    srcdir != NULL ? srcdir : ".");
-	text = read_all(path);
-	vectors = text != NULL ? cJSON_Parse(text) : NULL;
-	free(text);
-	if (vectors == NULL) {
+	if ((vectors = test_express_vectors(path, sizeof(path))) == NULL) {
 		printf("not ok 1 - read %s\n1..1\n", path);
 		return 1;
 	}
