@@ -499,6 +499,7 @@ copy_to_between(const struct copy_kind *k, struct store *to,
 	struct rows t = { NULL, 0 };
 	char a[STORE_ID_LEN + 1];
 	enum board_err rc;
+	size_t cap = win->n;
 	bool more = true;
 
 	snprintf(a, sizeof(a), "%s", after);
@@ -513,7 +514,10 @@ copy_to_between(const struct copy_kind *k, struct store *to,
 				more = false;
 				break;
 			}
-			win->v = xrealloc(win->v, (win->n + 1) * k->size);
+			if (win->n == cap) {
+				cap = cap == 0 ? COPY_BATCH : cap * 2;
+				win->v = xrealloc(win->v, cap * k->size);
+			}
 			memcpy(row_at(k, win, win->n++), row_at(k, &t, i),
 			    k->size);
 			/* Moved: zeroed, as user_init()/post_init() do. */
