@@ -90,9 +90,10 @@ const char *session_store_cookie_name(const struct session_store *ss);
 bool session_store_is_secure(const struct session_store *ss);
 
 /*
- * GET sess:<sid> and read userId/username; then, in a second round trip,
- * touches the TTL as connect-redis's touch does (EXPIRE with the full
- * lifetime) and reads the user's "sessions valid from" time.
+ * GET sess:<sid> and read userId/username, touch the TTL as
+ * connect-redis's touch does (EXPIRE with the full lifetime) and read the
+ * user's "sessions valid from" time: one round trip for a session this
+ * store has loaded before (it remembers the user), else two.
  * BOARD_ENOTFOUND for no (or unreadable) session, and for one past its
  * cookie.expires or issued before the user's valid-from time (then
  * deleted); BOARD_EUNAVAIL when either round trip fails, so that a Redis

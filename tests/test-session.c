@@ -542,6 +542,68 @@ out:
 	buf_cleanup(&url);
 }
 
+/*
+ * session_load's hint of a session's user, which lets it ask for the
+ * session and the user's valid-from time in one round trip: it is only a
+ * hint, and the document decides.
+ */
+static void
+test_hint(void)
+{
+	struct conf c;
+	struct buf url;
+	struct session_store *ss = NULL;
+	struct session s, t;
+	char *errmsg = NULL, *doc;
+	long long ttl;
+
+	memset(&c, 0, sizeof(c));
+	buf_init(&url);
+	buf_printf(&url, "unix://%s", sock);
+	c.redis_url = url.data;
+	c.session_ttl = 3600;
+	session_init(&s);
+	session_init(&t);
+	if (session_store_new(&c, &ss, &errmsg) != BOARD_OK ||
+	    session_create(ss, "user-h-1", "hint", &s) != BOARD_OK) {
+		ok(0, "hint: a store and a session: %s", errmsg);
+		goto out;
+	}
+	is_int(load(ss, s.sid), BOARD_OK, "hint: a first load");
+	freeReplyObject(raw("EXPIRE sess:%s 100", s.sid));
+	is_int(session_load(ss, s.sid, &t), BOARD_OK,
+	    "hint: a second load (the user known)");
+	is_str(t.user_id, "user-h-1", "  the session's user");
+	ttl = raw_int("TTL sess:%s", s.sid);
+	ok(ttl >= 3599, "  touched as connect-redis does (TTL %lld)", ttl);
+	freeReplyObject(raw("SET board:validfrom:%s %lld", "user-h-1",
+	    (long long)board_now_ms() + 1000));
+	is_int(load(ss, s.sid), BOARD_ENOTFOUND,
+	    "  the known user's valid-from time ends it");
+	/* The same id, now another user's document, issued before that
+	 * user's valid-from time: the hint's user must not be asked. */
+	doc = express_doc("user-h-2", board_now_ms() - 60000);
+	put_doc(s.sid, doc);
+	free(doc);
+	freeReplyObject(raw("DEL board:validfrom:%s", "user-h-1"));
+	freeReplyObject(raw("SET board:validfrom:%s %lld", "user-h-2",
+	    (long long)board_now_ms()));
+	is_int(load(ss, s.sid), BOARD_ENOTFOUND,
+	    "hint: a document of another user is checked against that "
+	    "user's valid-from time");
+	is_int(raw_int("EXISTS sess:%s", s.sid), 0, "  and deleted");
+	is_int(load(ss, s.sid), BOARD_ENOTFOUND,
+	    "hint: a session that is gone is not found");
+	is_int(raw_int("EXISTS sess:%s", s.sid), 0,
+	    "  and the touch does not bring it back");
+out:
+	free(errmsg);
+	session_cleanup(&s);
+	session_cleanup(&t);
+	session_store_free(ss);
+	buf_cleanup(&url);
+}
+
 static void
 test_dead(void)
 {
@@ -591,6 +653,7 @@ main(void)
 	if (redis_start()) {
 		test_store();
 		test_validfrom();
+		test_hint();
 	} else {
 		ok(0, "redis-server starts (is it installed?)");
 	}
