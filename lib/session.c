@@ -167,6 +167,15 @@ session_hint_slot(struct session_store *ss, const char *sid)
 	return &ss->hints[h % SESSION_HINTS];
 }
 
+/* connect-redis's touch of sid, and the read of user_id's valid-from. */
+static void
+session_touch_add(const struct session_store *ss, struct redis_cmds *c,
+    const char *sid, const char *user_id)
+{
+	redis_cmds_add(c, "EXPIRE " SESSION_PREFIX "%s %ld", sid, ss->ttl);
+	redis_cmds_add(c, "GET " SESSION_VALIDFROM_PREFIX "%s", user_id);
+}
+
 enum board_err
 session_load(struct session_store *ss, const char *sid, struct session *out)
 {
@@ -193,10 +202,7 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	redis_cmds_init(&c);
 	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
 	if (hinted) {
-		redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid,
-		    ss->ttl);
-		redis_cmds_add(&c, "GET " SESSION_VALIDFROM_PREFIX "%s",
-		    hint->user_id);
+		session_touch_add(ss, &c, sid, hint->user_id);
 	}
 	if ((rc = redis_exec(ss->redis, &c, r, "GET",
 	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
@@ -226,10 +232,7 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 			r[i] = NULL;
 		}
 		redis_cmds_init(&c);
-		redis_cmds_add(&c, "EXPIRE " SESSION_PREFIX "%s %ld", sid,
-		    ss->ttl);
-		redis_cmds_add(&c, "GET " SESSION_VALIDFROM_PREFIX "%s",
-		    out->user_id);
+		session_touch_add(ss, &c, sid, out->user_id);
 		if ((rc = redis_exec(ss->redis, &c, r + 1, "GET valid-from",
 		    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
 			goto out;
