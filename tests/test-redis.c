@@ -391,12 +391,8 @@ test_error_log(void)
 int
 main(void)
 {
-	char cmd[700];
-
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (!test_tmpdir_new(tmpdir))
 		return 2;
-	}
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
 	snprintf(logpath, sizeof(logpath), "%s/stderr.log", tmpdir);
 
@@ -411,8 +407,6 @@ main(void)
 		ok(0, "redis-server starts (is it installed?)");
 	}
 	fixture_redis_stop(&redis_pid);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

@@ -20,6 +20,7 @@
 #include "responder.h"
 #include "session-cookie.h"
 #include "tap.h"
+#include "test-util.h"
 
 static char tmpdir[] = "/tmp/test-responder.XXXXXX";
 static char sock[256];
@@ -795,10 +796,8 @@ main(void)
 	bool b_open = false, dead_open = false;
 	FILE *f;
 
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp failed\n");
+	if (!test_tmpdir_new(tmpdir))
 		return 1;
-	}
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
 	for (size_t i = 0; i < sizeof(conf_envs) / sizeof(conf_envs[0]); i++)
 		unsetenv(conf_envs[i]);
@@ -860,9 +859,6 @@ out:
 	if (dead_open)
 		board_close(&dead);
 	redis_stop();
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

@@ -416,16 +416,12 @@ test_source(void)
 int
 main(void)
 {
-	char cmd[600];
-
 	if (!password_init()) {
 		fprintf(stderr, "libsodium cannot initialize\n");
 		return 2;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (!test_tmpdir_new(tmpdir))
 		return 2;
-	}
 	test_vectors();
 	test_secrets_add();
 	snprintf(logpath, sizeof(logpath), "%s/stderr.log", tmpdir);
@@ -433,8 +429,6 @@ main(void)
 	test_file_strict();
 	test_random();
 	test_source();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

@@ -372,16 +372,14 @@ out:
 int
 main(void)
 {
-	char path[1024], cmd[700];
+	char path[1024];
 
 	if ((vectors = test_express_vectors(path, sizeof(path))) == NULL) {
 		printf("not ok 1 - read %s\n1..1\n", path);
 		return 1;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (!test_tmpdir_new(tmpdir))
 		return 2;
-	}
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
 
 	test_cookie_vectors();
@@ -393,8 +391,6 @@ main(void)
 	}
 	fixture_redis_stop(&redis_pid);
 	cJSON_Delete(vectors);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

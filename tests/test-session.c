@@ -636,16 +636,14 @@ test_dead(void)
 int
 main(void)
 {
-	char path[1024], cmd[700];
+	char path[1024];
 
 	if ((vectors = test_express_vectors(path, sizeof(path))) == NULL) {
 		printf("not ok 1 - read %s\n1..1\n", path);
 		return 1;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (!test_tmpdir_new(tmpdir))
 		return 2;
-	}
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
 
 	test_defaults();
@@ -659,8 +657,6 @@ main(void)
 	}
 	redis_stop();
 	cJSON_Delete(vectors);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

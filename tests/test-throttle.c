@@ -14,6 +14,7 @@
 #include "redis-fixture.h"
 #include "redis.h"
 #include "tap.h"
+#include "test-util.h"
 #include "throttle.h"
 
 static char tmpdir[] = "/tmp/test-throttle.XXXXXX";
@@ -288,12 +289,8 @@ test_restart(void)
 int
 main(void)
 {
-	char cmd[700];
-
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
+	if (!test_tmpdir_new(tmpdir))
 		return 2;
-	}
 	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
 
 	test_dead();
@@ -306,8 +303,6 @@ main(void)
 		ok(0, "redis-server starts (is it installed?)");
 	}
 	fixture_redis_stop(&redis_pid);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	test_tmpdir_remove(tmpdir);
 	return tap_done();
 }

@@ -1,9 +1,11 @@
 /* test-util.c: small helpers the unit tests share. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "board.h"
@@ -45,6 +47,25 @@ test_express_vectors(char *path, size_t size)
 	doc = cJSON_Parse(text);
 	free(text);
 	return doc;
+}
+
+bool
+test_tmpdir_new(char *tmpl)
+{
+	if (mkdtemp(tmpl) != NULL)
+		return true;
+	printf("Bail out! mkdtemp %s: %s\n", tmpl, strerror(errno));
+	return false;
+}
+
+void
+test_tmpdir_remove(const char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	free(cmd);
 }
 
 static int saved_stderr = -1;

@@ -2,6 +2,7 @@
 #ifndef BOARD_TEST_UTIL_H
 #define BOARD_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -16,6 +17,15 @@ char *test_read_file(const char *path, size_t *len);
  * gets the file's name, for messages. NULL when unreadable or not JSON.
  */
 cJSON *test_express_vectors(char *path, size_t size);
+
+/*
+ * mkdtemp(tmpl), tmpl ending in XXXXXX; false after a TAP "Bail out!"
+ * line when it cannot.
+ */
+bool test_tmpdir_new(char *tmpl);
+
+/* Removes dir and all in it; a TAP diag line when it cannot. */
+void test_tmpdir_remove(const char *dir);
 
 /* stderr into the file path until test_log_captured(). */
 void test_log_capture(const char *path);
