@@ -7,11 +7,11 @@
 
 #include "board.h"
 #include "conf.h"
-#include "http.h"
 #include "log.h"
 #include "secret.h"
 #include "session-cookie.h"
 #include "session.h"
+#include "test-util.h"
 
 /*
  * Usage, with the settings from the environment (REDIS_URL,
@@ -20,17 +20,6 @@
  *   session-tool whoami COOKIE          prints "USERID USERNAME"
  * Exit status: 0 done, 1 no valid session, 2 usage or unavailable.
  */
-
-/* The cookie as a browser sends it, decoded by the service's own parser. */
-static char *
-pct_decode(const char *s)
-{
-	char *header = xasprintf("n=%s", s);
-	char *v = http_cookie_get(header, "n");
-
-	free(header);
-	return v != NULL ? v : xstrdup("");
-}
 
 int
 main(int argc, char **argv)
@@ -70,7 +59,7 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	raw = pct_decode(argv[2]);
+	raw = test_cookie_decode(argv[2]);
 	rc = session_cookie_verify(raw, secret_source_get(src), sid);
 	if (rc == BOARD_OK)
 		rc = session_load(ss, sid, &s);

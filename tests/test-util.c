@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "http.h"
 #include "test-util.h"
 
 char *
@@ -66,6 +67,16 @@ test_tmpdir_remove(const char *dir)
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
 	free(cmd);
+}
+
+char *
+test_cookie_decode(const char *s)
+{
+	char *header = xasprintf("n=%s", s);
+	char *v = http_cookie_get(header, "n");
+
+	free(header);
+	return v != NULL ? v : xstrdup("");
 }
 
 static int saved_stderr = -1;

@@ -27,6 +27,12 @@ bool test_tmpdir_new(char *tmpl);
 /* Removes dir and all in it; a TAP diag line when it cannot. */
 void test_tmpdir_remove(const char *dir);
 
+/*
+ * A cookie value as a browser sends it ("%3A" for ':'), decoded by the
+ * service's own parser, http_cookie_get() (caller frees).
+ */
+char *test_cookie_decode(const char *s);
+
 /* stderr into the file path until test_log_captured(). */
 void test_log_capture(const char *path);
 
