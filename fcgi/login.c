@@ -153,28 +153,6 @@ me_get(struct board *b, struct req *rq, const struct session *s,
 }
 
 /*
- * A password member with API.md's limits (bytes; the parser already made
- * sure of valid UTF-8), as api_credentials() checks "password". On failure
- * sets 400 invalid_field naming field and returns false.
- */
-static bool
-password_field(const struct json_obj *o, struct resp *rs, const char *field,
-    const char **pw, size_t *len)
-{
-	const struct json_member *p = json_obj_get(o, field);
-
-	if (p == NULL || p->type != JSON_STRING || p->bad_string ||
-	    p->len < API_PASSWORD_MIN || p->len > API_PASSWORD_MAX) {
-		api_field_error(rs, field, "%s must be %d to %d bytes of text",
-		    field, API_PASSWORD_MIN, API_PASSWORD_MAX);
-		return false;
-	}
-	*pw = p->str;
-	*len = p->len;
-	return true;
-}
-
-/*
  * The current password is checked as login checks one: the attempt counted
  * by name and address before the check (throttle_attempt), taken back when
  * it was right. Then the other sessions end before the new hash is stored:
@@ -198,8 +176,8 @@ password_post(struct board *b, struct req *rq, const struct session *s,
 	hash[0] = '\0';
 	if (!api_parse_body(rq, rs, &o))
 		goto out;
-	if (!password_field(&o, rs, "currentPassword", &cur, &curlen) ||
-	    !password_field(&o, rs, "newPassword", &next, &nextlen) ||
+	if (!api_password(&o, rs, "currentPassword", &cur, &curlen) ||
+	    !api_password(&o, rs, "newPassword", &next, &nextlen) ||
 	    !attempt_counted(b, rs, s->username, addr, s->user_id))
 		goto out;
 	/* The session names the user; the store holds the hash. */

@@ -56,7 +56,6 @@ api_credentials(const struct json_obj *o, struct resp *rs,
     const char **username, const char **password, size_t *password_len)
 {
 	const struct json_member *u = json_obj_get(o, "username");
-	const struct json_member *p = json_obj_get(o, "password");
 
 	if (u == NULL || u->type != JSON_STRING || u->bad_string ||
 	    strlen(u->str) != u->len || !username_ok(u->str, u->len)) {
@@ -65,14 +64,25 @@ api_credentials(const struct json_obj *o, struct resp *rs,
 		    API_USERNAME_MAX);
 		return false;
 	}
+	if (!api_password(o, rs, "password", password, password_len))
+		return false;
+	*username = u->str;
+	return true;
+}
+
+bool
+api_password(const struct json_obj *o, struct resp *rs, const char *field,
+    const char **password, size_t *password_len)
+{
+	const struct json_member *p = json_obj_get(o, field);
+
 	/* Counted in bytes; the parser already guaranteed valid UTF-8. */
 	if (p == NULL || p->type != JSON_STRING || p->bad_string ||
 	    p->len < API_PASSWORD_MIN || p->len > API_PASSWORD_MAX) {
-		api_field_error(rs, "password", "password must be %d to %d "
-		    "bytes of text", API_PASSWORD_MIN, API_PASSWORD_MAX);
+		api_field_error(rs, field, "%s must be %d to %d bytes of text",
+		    field, API_PASSWORD_MIN, API_PASSWORD_MAX);
 		return false;
 	}
-	*username = u->str;
 	*password = p->str;
 	*password_len = p->len;
 	return true;

@@ -35,6 +35,14 @@ bool api_credentials(const struct json_obj *o, struct resp *rs,
     const char **username, const char **password, size_t *password_len);
 
 /*
+ * Reads and checks a password member named field (API.md's limits, in
+ * bytes), as api_credentials() checks "password". Borrowed pointer into
+ * o. On failure sets 400 invalid_field naming field and returns false.
+ */
+bool api_password(const struct json_obj *o, struct resp *rs,
+    const char *field, const char **password, size_t *password_len);
+
+/*
  * Sets 400 invalid_field naming field, with a message made from fmt as
  * printf does (so that limits in it come from the constants above).
  */
