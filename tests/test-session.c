@@ -596,6 +596,19 @@ test_hint(void)
 	    "hint: a session that is gone is not found");
 	is_int(raw_int("EXISTS sess:%s", s.sid), 0,
 	    "  and the touch does not bring it back");
+	/* A known session while Redis is down: 503, never "signed out". */
+	if (session_create(ss, "user-h-3", "hint", &s) != BOARD_OK ||
+	    load(ss, s.sid) != BOARD_OK) {
+		ok(0, "hint: a session to know");
+		goto out;
+	}
+	redis_stop();
+	is_int(session_load(ss, s.sid, &t), BOARD_EUNAVAIL,
+	    "hint: a known session with Redis down is unavailable");
+	ok(t.user_id == NULL, "  and nothing of it handed out");
+	ok(redis_start(), "Redis restarted");
+	is_int(load(ss, s.sid), BOARD_ENOTFOUND,
+	    "hint: after the restart (nothing kept) it is not found");
 out:
 	free(errmsg);
 	session_cleanup(&s);
