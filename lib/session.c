@@ -201,9 +201,8 @@ session_load(struct session_store *ss, const char *sid, struct session *out)
 	hinted = strcmp(hint->sid, sid) == 0;
 	redis_cmds_init(&c);
 	redis_cmds_add(&c, "GET " SESSION_PREFIX "%s", sid);
-	if (hinted) {
+	if (hinted)
 		session_touch_add(ss, &c, sid, hint->user_id);
-	}
 	if ((rc = redis_exec(ss->redis, &c, r, "GET",
 	    REDIS_EXEC_IDEMPOTENT)) != BOARD_OK)
 		return rc;
