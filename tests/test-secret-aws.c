@@ -20,6 +20,7 @@
 #include "session-cookie.h"
 #include "session.h"
 #include "tap.h"
+#include "test-util.h"
 
 #define LONG_KEY_ID "AKIDFAKEAWSTEST00001"
 #define LONG_SECRET "fake/secret/key/for/tests/only/0001"
@@ -643,10 +644,8 @@ main(void)
 		    "(tests/it/aws.sh sets it)\n");
 		return 0;
 	}
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp failed\n");
+	if (!test_tmpdir_new(tmpdir))
 		return 1;
-	}
 	setup_secrets();
 	test_time();
 	test_env_keys();
@@ -656,7 +655,7 @@ main(void)
 	test_imds();
 	test_junk_cookies();
 	env_clean();
-	rmdir(tmpdir);
+	test_tmpdir_remove(tmpdir);
 	xfree_secret(issued_secret);
 	xfree_secret(issued_token);
 	return tap_done();
