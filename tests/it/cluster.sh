@@ -185,8 +185,12 @@ ok $up "three hosts up: $addr_1:$port_1, $addr_2:$port_2, $addr_3:$port_3"
 # --- HAProxy: active health checks, JSON for its own errors. ---
 lb_port=$(stack_free_port)
 stats_port=$(stack_free_port)
-json_error() {	# json_error STATUS-LINE FILE: an errorfile in the API's shape
-	_b='{"error":"unavailable","message":"The service is temporarily unavailable; try again shortly."}'
+# The front servers' JSON error files serve the balancers' own errors too.
+errdir=$(cd "$top_srcdir/etc/lighttpd/errors" && pwd)
+# json_error STATUS-LINE FILE: an errorfile in the API's shape, with the
+# body of $errdir/503.html.
+json_error() {
+	_b=$(cat "$errdir/503.html")
 	printf 'HTTP/1.1 %s\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s\n' \
 		"$1" $((${#_b} + 1)) "$_b" >"$2"
 }
@@ -279,12 +283,19 @@ http {
 			proxy_next_upstream error timeout;
 			add_header X-Board-Host \$upstream_addr always;
 		}
-		# Its own errors (a host gone mid-request) in the API's shape.
-		error_page 502 504 = @unavailable;
-		location @unavailable {
+		# Its own errors in the API's shape: a host gone mid-request,
+		# a request it cannot parse, headers over its buffers (494),
+		# a body over client_max_body_size. URIs, not named locations:
+		# nginx cannot send an unparsable request to a named one.
+		error_page 400 414 494 =400 /.lb-error/400.html;
+		error_page 413 /.lb-error/413.html;
+		error_page 500 502 504 =503 /.lb-error/503.html;
+		location ^~ /.lb-error/ {
+			internal;
+			alias $errdir/;
+			types { }
 			default_type "application/json; charset=utf-8";
 			add_header Cache-Control no-store always;
-			return 503 '{"error":"unavailable","message":"The service is temporarily unavailable; try again shortly."}\n';
 		}
 	}
 }
@@ -294,6 +305,29 @@ own_pids="$own_pids $!"
 nlb=http://127.0.0.1:$nlb_port
 stack_wait "nginx balancer" 10 curl -sf -o /dev/null "$nlb/api/health"
 ok $? "nginx balancer on 127.0.0.1:$nlb_port"
+
+# The nginx balancer's own answers under /api/ are JSON too (API.md v1.1):
+# a request line it cannot parse, a 24 KB cookie (over its header buffers,
+# so it answers before any host), a 2 MiB body (over its default
+# client_max_body_size). (HAProxy 2.6 answers the first two with its
+# built-in HTML 400 whatever errorfile says: doc/deploy.md.)
+printf 'GARBAGE\r\nHost: board\r\n\r\n' >"$tmp/garbage.req"
+hh='Host: board\r\nConnection: close\r\n'
+printf 'GET /api/posts HTTP/1.1\r\n'"$hh"'Cookie: board.sid=%s\r\n\r\n' \
+    "$(head -c 24576 /dev/zero | tr '\0' a)" >"$tmp/cookie.req"
+{
+	printf 'POST /api/posts HTTP/1.1\r\n'"$hh"'Content-Length: 2097152\r\n\r\n'
+	head -c 2097152 /dev/zero | tr '\0' ' '
+} >"$tmp/body.req"
+for r in garbage cookie body; do
+	a=$(node "$top_srcdir/tests/it/errors-client.js" send "$nlb_port" \
+	    "$tmp/$r.req" 10 | jq -r '[(.status // 0 | tostring | .[0:1]),
+	    .headers["content-type"], .headers["cache-control"],
+	    (.body | fromjson? | objects | .error | type)] | join("|")' \
+	    2>/dev/null)
+	is "$a" "4|application/json; charset=utf-8|no-store|string" \
+	    "nginx balancer: its answer to $r is a 4xx in the API's JSON"
+done
 
 # HAProxy's view of host N: UP, DOWN, "UP 1/2" (going down), ...
 lb_state() {

@@ -160,6 +160,11 @@ mkreq dots 'GET /api/posts/../../etc/passwd HTTP/1.1\r\n'"$H"'\r\n'
 both dots "GET /api/posts/../../etc/passwd" "400 invalid_request" "400 invalid_request"
 mkreq dots2e 'GET /api/posts/%%2e%%2e HTTP/1.1\r\n'"$H"'\r\n'
 both dots2e "GET /api/posts/%2e%2e" "400 invalid_request" "400 invalid_request"
+# nginx drops a fragment from the request target before it resolves dot
+# segments: "/api/..#x" would be "/", the page.
+mkreq dotsfrag 'GET /api/..#x HTTP/1.1\r\n'"$H"'\r\n'
+both dotsfrag "GET /api/..#x (a fragment after the dots)" \
+    "400 invalid_request" "400 invalid_request"
 mkreq absdots 'GET http://127.0.0.1/api/../etc/passwd HTTP/1.1\r\n'"$H"'\r\n'
 both absdots "GET http://127.0.0.1/api/../etc/passwd (absolute form)" \
     "400 invalid_request" "400 invalid_request"

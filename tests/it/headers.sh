@@ -135,12 +135,7 @@ for front in $fronts; do
 	has content-security-policy ".*frame-ancestors 'none'" \
 		"$front: its own 400 for %00: may not be framed"
 
-	kill -TERM "$front_pid" 2>/dev/null
-	i=0
-	while kill -0 "$front_pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	stack_stop_pids "$front_pid"
 done
 
 done_testing
