@@ -200,6 +200,33 @@ server_kill(struct server *srv)
 	srv->pid = 0;
 }
 
+/*
+ * Starts a private jongodb (its log /tmp/test-store-mongo.TAG<pid>.log)
+ * and opens a store on it; false, with a failed test line, when either
+ * fails. srv is set either way, for server_kill() and unlink().
+ */
+static bool
+private_open(struct server *srv, const char *tag, long timeout_ms,
+    struct store **st)
+{
+	char *err = NULL;
+	bool opened;
+
+	memset(srv, 0, sizeof(*srv));
+	snprintf(srv->log, sizeof(srv->log), "/tmp/test-store-mongo.%s%d.log",
+	    tag, (int)getpid());
+	srv->port = free_port();
+	if (!server_start(srv)) {
+		ok(0, "start a private jongodb");
+		return false;
+	}
+	opened = open_uri(srv->uri, timeout_ms, st, &err) == BOARD_OK;
+	if (!opened)
+		ok(0, "open the private server: %s", err != NULL ? err : "?");
+	free(err);
+	return opened;
+}
+
 static bool
 test_open(void)
 {
@@ -908,24 +935,14 @@ test_outage(void)
 	struct user u;
 	struct post p, q;
 	struct post_list l;
-	char *err = NULL;
 	enum board_err rc;
 	int i;
 
-	memset(&srv, 0, sizeof(srv));
 	user_init(&u);
 	post_init(&p);
 	post_init(&q);
 	post_list_init(&l);
-	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.%d.log",
-	    (int)getpid());
-	srv.port = free_port();
-	if (!server_start(&srv)) {
-		ok(0, "start a private jongodb");
-		goto out;
-	}
-	if (open_uri(srv.uri, 2000, &st, &err) != BOARD_OK) {
-		ok(0, "open the private server: %s", err ? err : "?");
+	if (!private_open(&srv, "", 2000, &st))
 		goto out;
 	}
 	is_int(store_user_create(st, "outage", "h", &u), BOARD_OK,
@@ -959,7 +976,6 @@ test_outage(void)
 		rc = store_ping(st);
 		if (rc != BOARD_OK)
 			sleep_ms(100);
-	}
 	is_int(rc, BOARD_OK, "recovers by itself when the server is back "
 	    "(after %d tries)", i);
 	is_int(store_user_create(st, "outage", "h", &u), BOARD_OK,
@@ -969,7 +985,6 @@ test_outage(void)
 	is_int(store_post_list(st, NULL, 10, &l), BOARD_OK,
 	    "listing works again");
 out:
-	free(err);
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
@@ -1015,24 +1030,14 @@ test_hang(void)
 	struct user u;
 	struct post p, q;
 	struct post_list l;
-	char *err = NULL;
 	int64_t t0, worst = 0, took;
 	int slow = 0, ok503 = 0, n = 0;
 
-	memset(&srv, 0, sizeof(srv));
 	user_init(&u);
 	post_init(&p);
 	post_init(&q);
 	post_list_init(&l);
-	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.h%d.log",
-	    (int)getpid());
-	srv.port = free_port();
-	if (!server_start(&srv)) {
-		ok(0, "start a private jongodb");
-		goto out;
-	}
-	if (open_uri(srv.uri, TIMEOUT_MS, &st, &err) != BOARD_OK) {
-		ok(0, "open the private server: %s", err ? err : "?");
+	if (!private_open(&srv, "h", TIMEOUT_MS, &st))
 		goto out;
 	}
 	is_int(store_user_create(st, "hang", "h", &u), BOARD_OK,
@@ -1088,7 +1093,6 @@ test_hang(void)
 			worst = took;
 		n++;
 		sleep_ms(250);
-	}
 	is_int(ok503, n, "hang: all %d operations against a hung server are "
 	    "EUNAVAIL", n);
 	is_int(slow, 0, "hang: each ends within 1.5 x store_timeout_ms "
@@ -1101,7 +1105,6 @@ test_hang(void)
 	    "hang: works again after SIGCONT (%lld ms)",
 	    (long long)(board_now_ms() - t0));
 out:
-	free(err);
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
