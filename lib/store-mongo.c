@@ -807,6 +807,15 @@ mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
  * string form is matched too, for a document some other writer stored
  * with the id as text. NULL when an id is malformed (caller destroys).
  */
+/* {author: {$in: [<ObjectId>, "<hex>"]}}: author_id's posts, in either
+ * form, as mongo_post_filter() matches them. */
+static bson_t *
+mongo_author_filter(const bson_oid_t *author, const char *author_id)
+{
+	return BCON_NEW("author", "{", "$in", "[", BCON_OID(author),
+	    BCON_UTF8(author_id), "]", "}");
+}
+
 static bson_t *
 mongo_post_filter(const char *id, const char *author_id)
 {
@@ -1265,7 +1274,7 @@ mongo_user_delete(void *impl, const char *id, int64_t *posts)
 		return rc;
 	/* Posts first: stopped half-way, no post is left without its user
 	 * (such posts would still list, as DATA.md says, but need not). */
-	pf = BCON_NEW("author", BCON_OID(&oid));
+	pf = mongo_author_filter(&oid, id);
 	uf = BCON_NEW("_id", BCON_OID(&oid));
 	rc = mongo_delete(sm, sm->posts, pf, true, posts, "delete posts");
 	if (rc == BOARD_OK)
@@ -1317,7 +1326,7 @@ mongo_count(void *impl, const char *author_id, struct store_counts *out)
 	if (author_id != NULL) {
 		if (!mongo_oid_parse(author_id, &oid))
 			return BOARD_OK;
-		q = BCON_NEW("author", BCON_OID(&oid));
+		q = mongo_author_filter(&oid, author_id);
 	}
 	rc = mongo_count_coll(sm, "posts", q, &out->posts);
 	bson_destroy(q);
