@@ -596,7 +596,6 @@ cmd_copy(int argc, char **argv)
 {
 	struct spec from, to;
 	struct copy cp;
-	struct conf c;
 	char *fname = NULL, *tname = NULL;
 	bool quiet = false;
 	double t0, secs;
@@ -618,7 +617,6 @@ cmd_copy(int argc, char **argv)
 		return usage("copy: FROM and TO are sqlite:PATH or mongodb:// "
 		    "URIs");
 	}
-	conf_init(&c);
 	fname = spec_name(&from);
 	tname = spec_name(&to);
 	if (spec_same(&from, &to)) {
@@ -626,8 +624,9 @@ cmd_copy(int argc, char **argv)
 		    fname);
 		goto out;
 	}
-	if ((cp.from = open_spec(&from, &c, true)) == NULL ||
-	    (cp.to = open_spec(&to, &c, false)) == NULL)
+	/* No configuration: FROM and TO are all copy needs. */
+	if ((cp.from = open_spec(&from, NULL, true)) == NULL ||
+	    (cp.to = open_spec(&to, NULL, false)) == NULL)
 		goto out;
 	cp.progress = !quiet && isatty(STDERR_FILENO);
 	if ((rc = store_count(cp.from, NULL, &cp.total)) != BOARD_OK) {
@@ -668,7 +667,6 @@ out:
 	free(tname);
 	spec_cleanup(&to);
 	spec_cleanup(&from);
-	conf_cleanup(&c);
 	return status;
 }
 

@@ -159,15 +159,6 @@ hash_is_known(const struct hash_info *h)
 	    h->kind == HASH_ARGON2I;
 }
 
-bool
-password_is_known(const char *hash)
-{
-	struct hash_info h;
-
-	hash_parse(hash, &h);
-	return hash_is_known(&h);
-}
-
 static const char *
 hash_describe(const struct hash_info *h, char *out, size_t outsz)
 {
@@ -194,15 +185,6 @@ hash_describe(const struct hash_info *h, char *out, size_t outsz)
 		break;
 	}
 	return out;
-}
-
-const char *
-password_describe(const char *hash, char *out, size_t outsz)
-{
-	struct hash_info h;
-
-	hash_parse(hash, &h);
-	return hash_describe(&h, out, outsz);
 }
 
 static enum board_err

@@ -50,16 +50,6 @@ enum board_err password_hash(const struct password_cost *cost,
  */
 enum board_err password_verify(const char *hash, const char *pw, size_t len);
 
-/* true when password_verify() can read the scheme of hash. */
-bool password_is_known(const char *hash);
-
-/*
- * Describes hash for an operator, never its salt or digest: "bcrypt $2b$
- * cost 10", "argon2id m=19456 t=2 p=1", "argon2d (cannot be verified)",
- * "unknown hash scheme". Returns out.
- */
-const char *password_describe(const char *hash, char *out, size_t outsz);
-
 /*
  * true when a successful login should store a fresh hash (DATA.md): hash
  * is not of cost->scheme, or weaker than the configured cost (Argon2: less
@@ -71,8 +61,11 @@ bool password_needs_rehash(const struct password_cost *cost,
 
 /* What one reading of a hash tells an operator (board-admin). */
 struct password_info {
-	char what[96];		/* password_describe() */
-	bool known;		/* password_is_known() */
+	/* Never its salt or digest: "bcrypt $2b$ cost 10", "argon2id
+	 * m=19456 t=2 p=1", "argon2d (cannot be verified ...)", "unknown
+	 * hash scheme". */
+	char what[96];
+	bool known;		/* password_verify() can read its scheme */
 	/* Verifying it costs more than the configured cost of its scheme
 	 * (bcrypt: a higher cost; Argon2: more memory times passes): such a
 	 * user's failed logins take longer than the floor below, and so

@@ -532,6 +532,10 @@ out:
 	return rc;
 }
 
+/* mongo_doc_to_user() and mongo_doc_to_post() as the reader of
+ * mongo_find_one() and mongo_rows(). */
+typedef enum board_err (*mongo_doc_fn)(const bson_t *doc, void *out);
+
 /*
  * Runs a find for at most one document and converts it with conv.
  * prefs NULL: the URI's read preference.
@@ -539,7 +543,7 @@ out:
 static enum board_err
 mongo_find_one(struct store_mongo *sm, mongoc_collection_t *coll,
     const bson_t *filter, const mongoc_read_prefs_t *prefs, const char *what,
-    enum board_err (*conv)(const bson_t *, void *), void *out)
+    mongo_doc_fn conv, void *out)
 {
 	bson_t *opts;
 	mongoc_cursor_t *cur;
@@ -803,6 +807,15 @@ mongo_post_find(void *impl, const char *id, bool primary, struct post *out)
  * string form is matched too, for a document some other writer stored
  * with the id as text. NULL when an id is malformed (caller destroys).
  */
+/* {author: {$in: [<ObjectId>, "<hex>"]}}: author_id's posts, in either
+ * form, as mongo_post_filter() matches them. */
+static bson_t *
+mongo_author_filter(const bson_oid_t *author, const char *author_id)
+{
+	return BCON_NEW("author", "{", "$in", "[", BCON_OID(author),
+	    BCON_UTF8(author_id), "]", "}");
+}
+
 static bson_t *
 mongo_post_filter(const char *id, const char *author_id)
 {
@@ -922,24 +935,6 @@ mongo_user_find_by_id(void *impl, const char *id, struct user *out)
 	return rc;
 }
 
-/* mongo_doc_to_user() and mongo_doc_to_post() as a mongo_rows() reader
- * of a fresh (uninitialised) element. */
-typedef enum board_err (*mongo_doc_fn)(const bson_t *doc, void *p);
-
-static enum board_err
-mongo_conv_new_user(const bson_t *doc, void *p)
-{
-	user_init(p);
-	return mongo_doc_to_user(doc, p);
-}
-
-static enum board_err
-mongo_conv_new_post(const bson_t *doc, void *p)
-{
-	post_init(p);
-	return mongo_doc_to_post(doc, p);
-}
-
 /*
  * Reads at most limit documents of the find filter, opts (the limit among
  * them) on coll with prefs (NULL: the URI's), each with conv into a
@@ -968,6 +963,8 @@ mongo_rows(struct store_mongo *sm, mongoc_collection_t *coll,
 			cap = cap == 0 ? 16 : cap * 2;
 			a = xrealloc(a, cap * size);
 		}
+		/* Zeroed, as user_init()/post_init() do: conv cleans it. */
+		memset(a + i * size, 0, size);
 		rc = conv(doc, a + i++ * size);
 	}
 	*v = a;
@@ -1009,7 +1006,7 @@ mongo_post_list(void *impl, const struct store_cursor *after, int limit,
 	    "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(limit));
 	/* NULL read prefs: a listing may come from a replica. */
 	rc = mongo_rows(sm, sm->posts, filter, opts, NULL, "list posts",
-	    limit, sizeof(*out->v), mongo_conv_new_post, &v, &n);
+	    limit, sizeof(*out->v), mongo_conv_post, &v, &n);
 	if (rc == BOARD_OK)
 		rc = mongo_fill_authors(sm, v, n, sm->reads);
 	bson_destroy(opts);
@@ -1060,7 +1057,7 @@ mongo_user_scan(void *impl, const char *after_id, int limit,
 	void *v;
 
 	rc = mongo_scan(sm, sm->users, "scan users", after_id, limit,
-	    sizeof(*out->v), mongo_conv_new_user, &v, &n);
+	    sizeof(*out->v), mongo_conv_user, &v, &n);
 	return user_list_adopt(out, rc, v, n);
 }
 
@@ -1074,7 +1071,7 @@ mongo_post_scan(void *impl, const char *after_id, int limit,
 	void *v;
 
 	rc = mongo_scan(sm, sm->posts, "scan posts", after_id, limit,
-	    sizeof(*out->v), mongo_conv_new_post, &v, &n);
+	    sizeof(*out->v), mongo_conv_post, &v, &n);
 	if (rc == BOARD_OK)
 		rc = mongo_fill_authors(sm, v, n, sm->primary);
 	return post_list_adopt(out, rc, v, n);
@@ -1277,7 +1274,7 @@ mongo_user_delete(void *impl, const char *id, int64_t *posts)
 		return rc;
 	/* Posts first: stopped half-way, no post is left without its user
 	 * (such posts would still list, as DATA.md says, but need not). */
-	pf = BCON_NEW("author", BCON_OID(&oid));
+	pf = mongo_author_filter(&oid, id);
 	uf = BCON_NEW("_id", BCON_OID(&oid));
 	rc = mongo_delete(sm, sm->posts, pf, true, posts, "delete posts");
 	if (rc == BOARD_OK)
@@ -1329,7 +1326,7 @@ mongo_count(void *impl, const char *author_id, struct store_counts *out)
 	if (author_id != NULL) {
 		if (!mongo_oid_parse(author_id, &oid))
 			return BOARD_OK;
-		q = BCON_NEW("author", BCON_OID(&oid));
+		q = mongo_author_filter(&oid, author_id);
 	}
 	rc = mongo_count_coll(sm, "posts", q, &out->posts);
 	bson_destroy(q);

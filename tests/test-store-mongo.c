@@ -200,6 +200,33 @@ server_kill(struct server *srv)
 	srv->pid = 0;
 }
 
+/*
+ * Starts a private jongodb (its log /tmp/test-store-mongo.TAG<pid>.log)
+ * and opens a store on it; false, with a failed test line, when either
+ * fails. srv is set either way, for server_kill() and unlink().
+ */
+static bool
+private_open(struct server *srv, const char *tag, long timeout_ms,
+    struct store **st)
+{
+	char *err = NULL;
+	bool opened;
+
+	memset(srv, 0, sizeof(*srv));
+	snprintf(srv->log, sizeof(srv->log), "/tmp/test-store-mongo.%s%d.log",
+	    tag, (int)getpid());
+	srv->port = free_port();
+	if (!server_start(srv)) {
+		ok(0, "start a private jongodb");
+		return false;
+	}
+	opened = open_uri(srv->uri, timeout_ms, st, &err) == BOARD_OK;
+	if (!opened)
+		ok(0, "open the private server: %s", err != NULL ? err : "?");
+	free(err);
+	return opened;
+}
+
 static bool
 test_open(void)
 {
@@ -348,6 +375,27 @@ test_signup_race(void)
  * a post whose author id was stored as a string rather than an
  * ObjectId: its author may still change it, another may not.
  */
+/* Inserts a post by author (a string, not an ObjectId) into posts; its
+ * id into id. */
+static bool
+insert_string_author(mongoc_collection_t *posts, const char *author,
+    char id[STORE_ID_LEN + 1], bson_error_t *e)
+{
+	bson_oid_t oid;
+	bson_t *doc;
+	bool inserted;
+
+	bson_oid_init(&oid, NULL);
+	bson_oid_to_string(&oid, id);
+	doc = BCON_NEW("_id", BCON_OID(&oid), "title", BCON_UTF8("node"),
+	    "content", BCON_UTF8("by node"), "author", BCON_UTF8(author),
+	    "createdAt", BCON_DATE_TIME(board_now_ms()), "updatedAt",
+	    BCON_DATE_TIME(board_now_ms()));
+	inserted = mongoc_collection_insert_one(posts, doc, NULL, NULL, e);
+	bson_destroy(doc);
+	return inserted;
+}
+
 static void
 test_author_as_string(void)
 {
@@ -359,13 +407,15 @@ test_author_as_string(void)
 	const char *db;
 	struct store *st = NULL;
 	struct post q;
-	bson_oid_t oid;
-	bson_t *doc = NULL;
+	struct user u;
+	struct store_counts cnt;
 	bson_error_t e;
 	char id[STORE_ID_LEN + 1], *err = NULL;
+	int64_t gone = 0;
 	bool inserted = false;
 
 	post_init(&q);
+	user_init(&u);
 	if (client == NULL || open_uri(test_uri, 2000, &st, &err) != BOARD_OK) {
 		ok(0, "a client and a store: %s", err != NULL ? err : "?");
 		goto out;
@@ -374,14 +424,7 @@ test_author_as_string(void)
 	db = mongoc_uri_get_database(uri);
 	posts = mongoc_client_get_collection(client, db != NULL ? db : "board",
 	    "posts");
-	bson_oid_init(&oid, NULL);
-	bson_oid_to_string(&oid, id);
-	doc = BCON_NEW("_id", BCON_OID(&oid), "title", BCON_UTF8("node"),
-	    "content", BCON_UTF8("by node"), "author", BCON_UTF8(author),
-	    "createdAt",
-	    BCON_DATE_TIME(board_now_ms()), "updatedAt",
-	    BCON_DATE_TIME(board_now_ms()));
-	inserted = mongoc_collection_insert_one(posts, doc, NULL, NULL, &e);
+	inserted = insert_string_author(posts, author, id, &e);
 	ok(inserted, "a post with a string author, as Node may write it%s%s",
 	    inserted ? "" : ": ", inserted ? "" : e.message);
 	if (!inserted)
@@ -398,9 +441,23 @@ test_author_as_string(void)
 	is_str(q.author_id, author, "  the author id read back");
 	is_int(store_post_delete(st, id, author), BOARD_OK,
 	    "string author: the author's delete works");
+
+	/* board-admin's count and user delete take such posts in too. */
+	inserted = store_user_create(st, tagged("strauthor"), "h", &u) ==
+	    BOARD_OK && insert_string_author(posts, u.id, id, &e);
+	ok(inserted, "a user with a string-author post");
+	if (!inserted)
+		goto out;
+	is_int(store_count(st, u.id, &cnt), BOARD_OK, "string author: count");
+	is_int(cnt.posts, 1, "  counts the post as the user's");
+	is_int(store_user_delete(st, u.id, &gone), BOARD_OK,
+	    "string author: user_delete");
+	is_int(gone, 1, "  deletes the post too");
+	is_int(store_post_find(st, id, true, &q), BOARD_ENOTFOUND,
+	    "  which is gone");
 out:
 	post_cleanup(&q);
-	bson_destroy(doc);
+	user_cleanup(&u);
 	mongoc_collection_destroy(posts);
 	mongoc_client_destroy(client);
 	store_close(st);
@@ -908,26 +965,15 @@ test_outage(void)
 	struct user u;
 	struct post p, q;
 	struct post_list l;
-	char *err = NULL;
 	enum board_err rc;
 	int i;
 
-	memset(&srv, 0, sizeof(srv));
 	user_init(&u);
 	post_init(&p);
 	post_init(&q);
 	post_list_init(&l);
-	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.%d.log",
-	    (int)getpid());
-	srv.port = free_port();
-	if (!server_start(&srv)) {
-		ok(0, "start a private jongodb");
+	if (!private_open(&srv, "", 2000, &st))
 		goto out;
-	}
-	if (open_uri(srv.uri, 2000, &st, &err) != BOARD_OK) {
-		ok(0, "open the private server: %s", err ? err : "?");
-		goto out;
-	}
 	is_int(store_user_create(st, "outage", "h", &u), BOARD_OK,
 	    "works before the outage");
 	is_int(store_post_create(st, u.id, "outage", "t", 1, "c", 1,
@@ -969,7 +1015,6 @@ test_outage(void)
 	is_int(store_post_list(st, NULL, 10, &l), BOARD_OK,
 	    "listing works again");
 out:
-	free(err);
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
@@ -1015,26 +1060,15 @@ test_hang(void)
 	struct user u;
 	struct post p, q;
 	struct post_list l;
-	char *err = NULL;
 	int64_t t0, worst = 0, took;
 	int slow = 0, ok503 = 0, n = 0;
 
-	memset(&srv, 0, sizeof(srv));
 	user_init(&u);
 	post_init(&p);
 	post_init(&q);
 	post_list_init(&l);
-	snprintf(srv.log, sizeof(srv.log), "/tmp/test-store-mongo.h%d.log",
-	    (int)getpid());
-	srv.port = free_port();
-	if (!server_start(&srv)) {
-		ok(0, "start a private jongodb");
+	if (!private_open(&srv, "h", TIMEOUT_MS, &st))
 		goto out;
-	}
-	if (open_uri(srv.uri, TIMEOUT_MS, &st, &err) != BOARD_OK) {
-		ok(0, "open the private server: %s", err ? err : "?");
-		goto out;
-	}
 	is_int(store_user_create(st, "hang", "h", &u), BOARD_OK,
 	    "hang: works before");
 	is_int(store_post_create(st, u.id, "hang", "t", 1, "c", 1,
@@ -1101,7 +1135,6 @@ test_hang(void)
 	    "hang: works again after SIGCONT (%lld ms)",
 	    (long long)(board_now_ms() - t0));
 out:
-	free(err);
 	post_list_cleanup(&l);
 	post_cleanup(&q);
 	post_cleanup(&p);
